@@ -1,0 +1,1 @@
+"""Keypoint codecs (numpy only): SimCC labels and heatmaps."""

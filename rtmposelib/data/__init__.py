@@ -1,0 +1,1 @@
+"""Data: dataset metainfo, COCO-format top-down datasets, augmentation, the SynthPose generator."""

@@ -1,0 +1,1 @@
+"""RTMDet-nano person detector: model, assigner, losses, training and export."""

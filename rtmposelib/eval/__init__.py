@@ -1,0 +1,1 @@
+"""Evaluation: COCO keypoint AP through pycocotools, PCKh, per-keypoint breakdowns."""

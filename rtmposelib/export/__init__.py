@@ -1,0 +1,1 @@
+"""Complexity (params, FLOPs), ONNX export, ONNX Runtime inference and latency benchmarks."""

@@ -1,0 +1,1 @@
+"""Top-down inference: detectors, the pose pipeline, OKS pose-NMS, One-Euro smoothing, tracking."""

@@ -1,0 +1,1 @@
+"""Losses: KL divergence over SimCC distributions, keypoint heatmap MSE."""

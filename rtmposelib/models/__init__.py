@@ -1,0 +1,1 @@
+"""Pose models: CSPNeXt backbone, RTMCC head with GAU, SimCC and heatmap baselines."""

@@ -1,0 +1,1 @@
+"""Training engine: optimiser, schedule, EMA, checkpoints, the loop, distributed training."""
