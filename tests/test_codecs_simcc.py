@@ -1,0 +1,132 @@
+"""SimCC codec: exact label values, weights, round trip, flip fusion, image-space mapping (fact sheet §4)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rtmposelib.codecs.simcc import SimCCCodec, crop_to_image, flip_back
+from rtmposelib.codecs.image_space import image_to_crop
+
+SIGMA = (4.9, 5.66)   # the official 256x192 per-axis sigma
+
+
+def codec(**kw) -> SimCCCodec:
+    return SimCCCodec(input_size=(192, 256), sigma=kw.pop("sigma", SIGMA), **kw)
+
+
+def test_label_values_by_hand():
+    kp = np.array([[[10.3, 20.75]]])          # bins 20.6 -> 21 ; 41.5 -> 42 (np.around: half to even)
+    out = codec().encode(kp, np.ones((1, 1)))
+    tx, ty = out["target_x"][0, 0], out["target_y"][0, 0]
+    assert tx.shape == (384,) and ty.shape == (512,) and tx.dtype == np.float32
+    assert tx.argmax() == 21 and ty.argmax() == 42
+    assert tx[21] == 1.0 and ty[42] == 1.0
+    assert tx[23] == pytest.approx(math.exp(-4 / (2 * 4.9 ** 2)), rel=1e-6)
+    assert tx[16] == pytest.approx(math.exp(-25 / (2 * 4.9 ** 2)), rel=1e-6)
+    assert ty[39] == pytest.approx(math.exp(-9 / (2 * 5.66 ** 2)), rel=1e-6)
+    assert ty[43] == pytest.approx(math.exp(-1 / (2 * 5.66 ** 2)), rel=1e-6)
+    # 20.25 px -> bin 40.5 rounds to 40 (even), 20.75 px -> 41.5 rounds to 42
+    half = codec().encode(np.array([[[20.25, 0.0]]]), np.ones((1, 1)))
+    assert half["target_x"][0, 0].argmax() == 40
+    assert out["weights"][0, 0] == 1.0
+
+
+def test_normalize_and_shared_sigma():
+    c = codec(sigma=6.0, normalize=True)
+    out = c.encode(np.array([[[50.0, 60.0]]]), np.ones((1, 1)))
+    assert out["target_x"][0, 0, 100] == pytest.approx(1 / (6.0 * math.sqrt(2 * math.pi)), rel=1e-6)
+    assert out["target_y"][0, 0, 121] == pytest.approx(
+        math.exp(-1 / 72) / (6.0 * math.sqrt(2 * math.pi)), rel=1e-6)
+
+
+def test_weights_invisible_and_out_of_range():
+    kp = np.array([[[50.0, 50.0],      # visible, inside
+                    [50.0, 50.0],      # invisible
+                    [-5.0, 50.0],      # just outside: bin -10, window right -10+14.7+1 >= 0 -> kept
+                    [-10.0, 50.0],     # far outside: bin -20, right -20+14.7+1 < 0 -> weight 0
+                    [199.0, 50.0],     # bin 398 left 398-14.7 = 383.3 < 384 -> kept
+                    [200.0, 50.0],     # bin 400, left 385.3 >= 384 -> weight 0
+                    [50.0, 265.0]]])   # bin 530, top 530-16.98 = 513.02 >= 512 -> weight 0
+    vis = np.array([[2, 0, 1, 1, 1, 1, 1]])
+    out = codec().encode(kp, vis)
+    np.testing.assert_array_equal(out["weights"][0], [1, 0, 1, 0, 1, 0, 0])
+    assert not out["target_x"][0, 1].any() and not out["target_y"][0, 1].any()
+    assert not out["target_x"][0, 3].any()
+    # a truncated Gaussian for the point just outside
+    assert out["target_x"][0, 2, 0] == pytest.approx(math.exp(-100 / (2 * 4.9 ** 2)), rel=1e-6)
+
+
+def test_round_trip_within_half_pixel():
+    rng = np.random.default_rng(0)
+    kp = rng.uniform([0, 0], [191.74, 255.74], size=(8, 17, 2))
+    c = codec()
+    out = c.encode(kp, np.ones((8, 17)))
+    dec, scores = c.decode(out["target_x"], out["target_y"])
+    assert dec.shape == (8, 17, 2) and scores.shape == (8, 17)
+    assert np.abs(dec - kp).max() <= 0.25 + 1e-6
+    np.testing.assert_array_equal(scores, 1.0)
+
+
+def test_decode_confidence_and_sentinel():
+    sx = np.zeros((1, 2, 384), np.float32)
+    sy = np.zeros((1, 2, 512), np.float32)
+    sx[0, 0, 30], sy[0, 0, 40] = 0.8, 0.4
+    sy[0, 1] = -1.0                          # all y logits negative, max -0.2 at bin 20
+    sx[0, 1, 10], sy[0, 1, 20] = 0.5, -0.2
+    kp, s = codec().decode(sx, sy)
+    np.testing.assert_allclose(kp[0, 0], [15.0, 20.0])
+    assert s[0, 0] == pytest.approx(0.4)
+    assert s[0, 1] == pytest.approx(-0.2) and (kp[0, 1] == -0.5).all()   # bin -1 / split 2
+    kp_mean, s_mean = codec(confidence="mean").decode(sx, sy)
+    assert s_mean[0, 0] == pytest.approx(0.6) and s_mean[0, 1] == pytest.approx(0.15)
+    assert (kp_mean[0, 1] == [5.0, 10.0]).all()
+    with pytest.raises(ValueError, match="bins"):
+        codec().decode(sx[..., :100], sy)
+
+
+def test_flip_back_hand_built():
+    # flipped-crop outputs for K=2 (a left/right pair), 4 x bins, 3 y bins
+    fx = np.array([[[0, 1, 2, 3], [4, 5, 6, 7]]], np.float32)
+    fy = np.array([[[0, 1, 2], [3, 4, 5]]], np.float32)
+    bx, by = flip_back(fx, fy, [1, 0])
+    np.testing.assert_array_equal(bx, [[[7, 6, 5, 4], [3, 2, 1, 0]]])
+    np.testing.assert_array_equal(by, [[[3, 4, 5], [0, 1, 2]]])
+    # fusion as official: 0.5 / 0.5 of raw logits, then decode
+    px = np.array([[[0, 0, 9, 0], [0, 0, 0, 0]]], np.float32)
+    fused = 0.5 * (px + bx)
+    np.testing.assert_array_equal(fused, [[[3.5, 3, 7, 2], [1.5, 1, 0.5, 0]]])
+    with pytest.raises(ValueError, match="permutation"):
+        flip_back(fx, fy, [0, 0])
+
+
+def test_flip_back_one_bin_asymmetry():
+    """A point at x maps to bin W-1-2x after flip_back: 0.5 px right of the pixel flip (official)."""
+    c = codec()
+    x = 40.0
+    flipped = np.array([[[191 - x, 100.0], [191 - x, 100.0]]])     # the pixel flip x -> w-1-x
+    out = c.encode(flipped, np.ones((1, 2)))
+    bx, by = flip_back(out["target_x"], out["target_y"], [1, 0])
+    kp, _ = c.decode(bx, by)
+    np.testing.assert_allclose(kp[0, :, 0], x + 0.5)
+
+
+def test_crop_to_image_and_back():
+    kp = np.array([[[0.0, 0.0], [96.0, 128.0], [192.0, 256.0]]])
+    center, scale = np.array([[300.0, 200.0]]), np.array([[150.0, 200.0]])
+    img = crop_to_image(kp, center, scale, (192, 256))
+    np.testing.assert_allclose(img[0], [[225, 100], [300, 200], [375, 300]])
+    np.testing.assert_allclose(image_to_crop(img, center, scale, (192, 256)), kp, atol=1e-4)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="instance 0"):
+        codec().encode(np.array([[[np.nan, 1.0]]]), np.ones((1, 1)))
+    # invisible NaNs are fine
+    out = codec().encode(np.array([[[np.nan, 1.0]]]), np.zeros((1, 1)))
+    assert out["weights"][0, 0] == 0
+    with pytest.raises(ValueError, match="visible"):
+        codec().encode(np.zeros((1, 2, 2)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match="sigma"):
+        SimCCCodec(input_size=(192, 256), sigma=0.0)
