@@ -1,0 +1,214 @@
+"""Top-down pose inference with ONNX Runtime and numpy only, and torch-vs-ORT parity.
+
+The runner does what MMDeploy's SDK / rtmlib do around an exported file (fact sheet §9): per box,
+pad 1.25 and fix the aspect ratio, warp a crop with ``cv2.warpAffine`` (bilinear), normalise with the
+RGB-ordered ImageNet stats, run the batch, decode SimCC by argmax (§4) and map crop pixels back to the
+image: ``kp_img = kp_crop / input_size * S + c - S / 2`` per axis (no rotation at test time).
+
+Colour order (see :mod:`rtmposelib.export.onnx`): ``bgr_to_rgb=True`` swaps the BGR image to RGB
+before normalising, as MMPose's data preprocessor does for our models and the official checkpoints;
+``bgr_to_rgb=False`` normalises the BGR channels with the RGB-ordered stats, as rtmlib and the
+official ONNX Runtime example do (no swap).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from rtmposelib.export.onnx import DECODED_OUTPUTS, HEATMAP_OUTPUTS, SIMCC_OUTPUTS
+
+
+def make_session(path: str | Path, *, threads: int = 1, providers: list[str] | None = None
+                 ) -> ort.InferenceSession:
+    """An ORT session with ``threads`` intra-op threads, 1 inter-op thread, sequential execution."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ONNX file not found: {path}")
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts,
+                                providers=providers or ["CPUExecutionProvider"])
+
+
+def file_kind(session: ort.InferenceSession, path: str | Path = "<session>") -> str:
+    """``"simcc"``, ``"heatmap"`` or ``"decoded"`` from the output names (raises on anything else)."""
+    names = tuple(o.name for o in session.get_outputs())
+    inputs = [i.name for i in session.get_inputs()]
+    if inputs != ["input"]:
+        raise ValueError(f"{path}: expected one input named 'input', got {inputs}")
+    for kind, expected in (("simcc", SIMCC_OUTPUTS), ("heatmap", HEATMAP_OUTPUTS),
+                           ("decoded", DECODED_OUTPUTS)):
+        if names == expected:
+            return kind
+    raise ValueError(f"{path}: outputs {names} are none of {SIMCC_OUTPUTS}, {HEATMAP_OUTPUTS}, "
+                     f"{DECODED_OUTPUTS}")
+
+
+class OrtPoseRunner:
+    """ONNX Runtime top-down pose estimator for files written by :func:`export_onnx` or MMDeploy.
+
+    path: the .onnx file. threads: ORT intra-op threads (paper protocol: 1). providers: ORT execution
+    providers (default CPU). input_size: (w, h) crop pixels the file was exported with.
+    bgr_to_rgb: colour convention, see module docstring. codec: the numpy codec used to decode raw
+    outputs; default the official SimCC codec for ``input_size`` (heatmap files need one passed).
+    bbox_padding: box expansion before the warp (official 1.25).
+    """
+
+    def __init__(self, path: str | Path, *, threads: int = 1, providers: list[str] | None = None,
+                 input_size: tuple[int, int], bgr_to_rgb: bool = True, codec=None,
+                 bbox_padding: float = 1.25) -> None:
+        self.path = Path(path)
+        self.session = make_session(self.path, threads=threads, providers=providers)
+        self.kind = file_kind(self.session, self.path)
+        self.input_size = (int(input_size[0]), int(input_size[1]))
+        shape = self.session.get_inputs()[0].shape                 # [N, 3, H, W]; N may be symbolic
+        w, h = self.input_size
+        if len(shape) != 4 or shape[1] != 3 or shape[2:] != [h, w]:
+            raise ValueError(f"{self.path}: input shape {shape} does not match input_size (w, h) = "
+                             f"{self.input_size}; expected [N, 3, {h}, {w}]")
+        self.dynamic_batch = not isinstance(shape[0], int)
+        self.bgr_to_rgb = bgr_to_rgb
+        self.bbox_padding = bbox_padding
+        if codec is None and self.kind == "simcc":
+            from rtmposelib.codecs.simcc import SimCCCodec
+            from rtmposelib.config import simcc_sigma
+            codec = SimCCCodec(input_size=self.input_size, sigma=simcc_sigma(self.input_size))
+        if codec is None and self.kind == "heatmap":
+            raise ValueError(f"{self.path}: a heatmap file needs codec= (UDP or MSRA heatmap codec)")
+        self.codec = codec
+
+    # -- model ---------------------------------------------------------------------------------
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw outputs by name for ``batch`` (N, 3, H, W) float32 normalised crops."""
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        w, h = self.input_size
+        if batch.ndim != 4 or batch.shape[1:] != (3, h, w):
+            raise ValueError(f"batch must be (N, 3, {h}, {w}), got {batch.shape}")
+        names = [o.name for o in self.session.get_outputs()]
+        if self.dynamic_batch or len(batch) == 1:
+            outs = self.session.run(names, {"input": batch})
+        else:                                                     # static batch-1 file: one by one
+            per = [self.session.run(names, {"input": batch[i:i + 1]}) for i in range(len(batch))]
+            outs = [np.concatenate([p[j] for p in per]) for j in range(len(names))]
+        return dict(zip(names, outs))
+
+    def decode(self, outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(keypoints (N, K, 2) crop px, scores (N, K)) from :meth:`run` outputs."""
+        if self.kind == "decoded":
+            return outputs["keypoints"], outputs["scores"]
+        if self.kind == "simcc":
+            return self.codec.decode(outputs["simcc_x"], outputs["simcc_y"])
+        return self.codec.decode(outputs["heatmaps"])
+
+    # -- pre-processing ------------------------------------------------------------------------
+    def normalize(self, crop_bgr: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 with the runner's colour convention."""
+        from rtmposelib.data.preprocess import MEAN, STD, normalize
+
+        if self.bgr_to_rgb:
+            return normalize(crop_bgr)
+        chw = (crop_bgr.astype(np.float32) - np.asarray(MEAN, np.float32)) / np.asarray(STD, np.float32)
+        return np.ascontiguousarray(chw.transpose(2, 0, 1))
+
+    def preprocess(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Crops for every box: (batch (N, 3, H, W) float32, centers (N, 2), scales (N, 2)) image px.
+
+        image_bgr: (H, W, 3) uint8 as cv2.imread gives. boxes_xyxy: (N, 4) image px.
+        """
+        from rtmposelib.data.preprocess import box_to_center_scale, warp_crop
+
+        if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+            raise ValueError(f"image must be (H, W, 3) BGR, got "
+                             f"{None if image_bgr is None else image_bgr.shape}")
+        boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4)
+        w, h = self.input_size
+        batch = np.zeros((len(boxes), 3, h, w), np.float32)
+        centers = np.zeros((len(boxes), 2), np.float32)
+        scales = np.zeros((len(boxes), 2), np.float32)
+        for i, (x0, y0, x1, y1) in enumerate(boxes):
+            if not (x1 > x0 and y1 > y0):
+                raise ValueError(f"box {i} {boxes[i].tolist()} has zero or negative area (xyxy expected)")
+            center, scale = box_to_center_scale(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
+                                                padding=self.bbox_padding, aspect=w / h)
+            crop, _ = warp_crop(image_bgr, center, scale, self.input_size)
+            batch[i] = self.normalize(crop)
+            centers[i], scales[i] = center, scale
+        return batch, centers, scales
+
+    def to_image(self, keypoints: np.ndarray, centers: np.ndarray, scales: np.ndarray) -> np.ndarray:
+        """Crop px (N, K, 2) -> image px: kp / input_size * S + c - S / 2 (official, no rotation)."""
+        size = np.asarray(self.input_size, np.float32)
+        return keypoints / size * scales[:, None, :] + centers[:, None, :] - scales[:, None, :] / 2
+
+    def __call__(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Poses of the people in ``boxes_xyxy``: (keypoints (N, K, 2) image px, scores (N, K))."""
+        batch, centers, scales = self.preprocess(image_bgr, boxes_xyxy)
+        if len(batch) == 0:
+            return np.zeros((0, 0, 2), np.float32), np.zeros((0, 0), np.float32)
+        keypoints, scores = self.decode(self.run(batch))
+        return self.to_image(keypoints, centers, scales), scores
+
+
+def _argmax_points(outputs: tuple[np.ndarray, ...], kind: str, input_w: int) -> np.ndarray:
+    """(N, K, 2) crop px from argmax bins, no score threshold (for comparing two runs of one model)."""
+    if kind == "simcc":
+        x, y = outputs
+        ratio = x.shape[-1] / input_w
+        return np.stack([x.argmax(-1), y.argmax(-1)], -1).astype(np.float32) / ratio
+    if kind == "heatmap":
+        (hm,) = outputs
+        n, k, hh, wh = hm.shape
+        flat = hm.reshape(n, k, -1).argmax(-1)
+        return np.stack([flat % wh, flat // wh], -1).astype(np.float32) * (input_w / wh)
+    return outputs[0]
+
+
+def parity(model: nn.Module, onnx_path: str | Path, images) -> dict[str, float]:
+    """Compare ``model`` (torch, eval) with its ONNX file on the same normalised crops.
+
+    images: (N, 3, H, W) float32 normalised crops (numpy or torch). Returns
+    max_abs_logit (max |torch - ORT| over all raw outputs; over scores for decoded files),
+    max_kpt_px (max Euclidean distance between argmax keypoints, crop px) and
+    argmax_agree (fraction of the N*K keypoints whose argmax locations are identical).
+    """
+    batch = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    session = make_session(onnx_path, threads=1)
+    kind = file_kind(session, onnx_path)
+    ort_out = tuple(session.run(None, {"input": batch.numpy()}))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(batch)
+    finally:
+        model.train(was_training)
+    torch_out = (out,) if isinstance(out, torch.Tensor) else tuple(out)
+    if kind == "decoded":
+        from rtmposelib.export.onnx import SimCCDecode
+        ratio = torch_out[0].shape[-1] / batch.shape[-1]
+        torch_out = SimCCDecode(split_ratio=ratio)(*torch_out)
+    torch_out = tuple(t.numpy() for t in torch_out)
+    if len(torch_out) != len(ort_out) or any(a.shape != b.shape for a, b in zip(torch_out, ort_out)):
+        raise ValueError(f"{onnx_path}: output shapes differ from the model's: "
+                         f"{[a.shape for a in torch_out]} vs {[b.shape for b in ort_out]}")
+    if kind == "decoded":
+        max_abs = float(np.abs(torch_out[1] - ort_out[1]).max())
+    else:
+        max_abs = max(float(np.abs(a - b).max()) for a, b in zip(torch_out, ort_out))
+    input_w = batch.shape[-1]
+    pt_torch = _argmax_points(torch_out, kind, input_w)
+    pt_ort = _argmax_points(ort_out, kind, input_w)
+    dist = np.linalg.norm(pt_torch - pt_ort, axis=-1)
+    return {"max_abs_logit": max_abs, "max_kpt_px": float(dist.max()),
+            "argmax_agree": float((dist == 0).mean())}
