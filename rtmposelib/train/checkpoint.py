@@ -1,0 +1,150 @@
+"""Training checkpoints that lose nothing: atomic writes, signal-safe stops, exact resume, backbone transfer.
+
+The official runs keep a checkpoint per epoch (MMEngine ``CheckpointHook``) and initialise the SimCC
+model's backbone from the heatmap (UDP) pre-training run (paper Sec. 3.2 "pre-training", fact sheet §7).
+A training checkpoint here holds everything needed to continue bit-for-bit on CPU: model, EMA,
+optimiser, the schedule position (the lr is a pure function of the iteration), the RNG states of
+python/numpy/torch, the run's history and its config. Files are written to a temporary file in the same
+folder and moved into place with ``os.replace``, so a crash mid-write never leaves a truncated file.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+TRAINING_KEYS = ("model", "optimizer", "position", "rng", "config")
+
+
+def atomic_save(obj: object, path: str | os.PathLike) -> Path:
+    """``torch.save`` to ``path`` via a temporary file and ``os.replace`` (never a partial file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def rng_state() -> dict:
+    """The states of python's, numpy's and torch's global generators."""
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+
+
+def restore_rng(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+
+
+def load_training_state(path: str | os.PathLike) -> dict:
+    """Read a checkpoint written by the training loop, checking it is one (clear error otherwise)."""
+    path = Path(path)
+    state = _read(path)
+    missing = [k for k in TRAINING_KEYS if k not in state]
+    if missing:
+        raise ValueError(f"checkpoint {path} is not a training checkpoint of rtmposelib: missing {missing}")
+    return state
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # corrupt or not a torch file
+        raise ValueError(f"checkpoint {path} cannot be read: {err}") from err
+    if not isinstance(state, dict):
+        raise ValueError(f"checkpoint {path} holds a {type(state).__name__}, not a dict")
+    return state
+
+
+def _state_dict_from(source: str | os.PathLike | dict, *, prefer_ema: bool = True) -> dict:
+    """The full-model state dict inside a checkpoint file or dict of any kind we know."""
+    if not isinstance(source, dict):
+        source = _read(Path(source))
+    if prefer_ema and isinstance(source.get("ema"), dict) and "module" in source["ema"]:
+        return source["ema"]["module"]                     # our training checkpoint, EMA weights
+    for key in ("model", "state_dict"):                    # ours (last/best) and MMPose's
+        if isinstance(source.get(key), dict):
+            return source[key]
+    return source                                          # a bare state dict
+
+
+def save_backbone(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Write ``model.backbone``'s state dict alone (prefix-free), for a later fine-tune."""
+    return atomic_save({"backbone": model.backbone.state_dict()}, path)
+
+
+def load_backbone_into(model: nn.Module, path: str | os.PathLike | dict) -> nn.Module:
+    """Initialise ``model.backbone`` from a checkpoint: a :func:`save_backbone` file, one of our training
+    checkpoints (EMA weights when present, as the official pre-trained backbones), ``best.pth``, or an
+    MMPose checkpoint (keys ``backbone.*``). Every backbone tensor must be present with its shape.
+    """
+    name = "<state dict>" if isinstance(path, dict) else str(path)
+    raw = path if isinstance(path, dict) else _read(Path(path))
+    if isinstance(raw.get("backbone"), dict):              # a save_backbone file
+        backbone_state = raw["backbone"]
+    else:
+        full = _state_dict_from(raw)
+        backbone_state = {k[len("backbone."):]: v for k, v in full.items() if k.startswith("backbone.")}
+        if not backbone_state:
+            raise ValueError(f"checkpoint {name} holds no 'backbone.*' weights")
+    target = model.backbone.state_dict()
+    missing = sorted(set(target) - set(backbone_state))
+    unexpected = sorted(set(backbone_state) - set(target))
+    wrong = sorted(k for k in set(target) & set(backbone_state) if target[k].shape != backbone_state[k].shape)
+    if missing or unexpected or wrong:
+        raise ValueError(f"checkpoint {name} does not fit this backbone: missing {missing[:5]} "
+                         f"({len(missing)}), unexpected {unexpected[:5]} ({len(unexpected)}), "
+                         f"wrong shape {wrong[:5]} ({len(wrong)})")
+    model.backbone.load_state_dict(backbone_state, strict=True)
+    return model
+
+
+class StopSignal:
+    """Context manager turning SIGINT/SIGTERM into a request the loop honours after the current step.
+
+    ``requested`` holds the signal's name once one arrived. A second signal stops immediately
+    (``KeyboardInterrupt``). Outside the main thread signals cannot be caught, so nothing is installed.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested is not None:
+            raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: stopping now")
+        self.requested = signal.Signals(signum).name
+
+    def __enter__(self) -> "StopSignal":
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Raised by ``fit`` after a SIGINT/SIGTERM once the checkpoint is safely written."""
