@@ -1,0 +1,95 @@
+"""Atomic checkpoint files, clear errors on wrong files, backbone transfer, signal-safe stop requests."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import torch
+from torch import nn
+
+from rtmposelib.train.checkpoint import (StopSignal, atomic_save, load_backbone_into, load_training_state,
+                                         rng_state, restore_rng, save_backbone)
+
+
+class Tiny(nn.Module):
+    def __init__(self, width: int = 4):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, width, 3), nn.BatchNorm2d(width))
+        self.head = nn.Linear(width, 2)
+
+
+def test_atomic_save_replaces_and_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "last.pth"
+    atomic_save({"a": 1}, path)
+    atomic_save({"a": 2}, path)
+    assert torch.load(path)["a"] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pth"]
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "last.pth"
+    atomic_save({"a": 1}, path)
+    with pytest.raises(Exception):
+        atomic_save({"bad": lambda: None}, path)             # lambdas cannot be pickled
+    assert torch.load(path)["a"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pth"]
+
+
+def test_wrong_files_give_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.pth"):
+        load_training_state(tmp_path / "missing.pth")
+    corrupt = tmp_path / "corrupt.pth"
+    corrupt.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="corrupt.pth.*cannot be read"):
+        load_training_state(corrupt)
+    other = atomic_save({"state_dict": {}}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="not a training checkpoint.*'model'"):
+        load_training_state(other)
+
+
+def test_rng_round_trip():
+    state = rng_state()
+    a = (torch.rand(3), __import__("numpy").random.rand(), __import__("random").random())
+    restore_rng(state)
+    b = (torch.rand(3), __import__("numpy").random.rand(), __import__("random").random())
+    assert torch.equal(a[0], b[0]) and a[1:] == b[1:]
+
+
+@pytest.mark.parametrize("kind", ["backbone_file", "training", "mmpose"])
+def test_backbone_transfer_is_exact(tmp_path, kind):
+    torch.manual_seed(0)
+    src, dst = Tiny(), Tiny()
+    src.backbone[1].running_mean.normal_()
+    path = tmp_path / "ckpt.pth"
+    if kind == "backbone_file":
+        save_backbone(src, path)
+    elif kind == "training":
+        atomic_save({"model": {k: torch.zeros_like(v) for k, v in src.state_dict().items()},
+                     "ema": {"module": src.state_dict(), "steps": 3}}, path)  # EMA weights are preferred
+    else:
+        atomic_save({"state_dict": src.state_dict(), "meta": {}}, path)
+    head_before = dst.head.weight.clone()
+    load_backbone_into(dst, path)
+    for k, v in src.backbone.state_dict().items():
+        assert torch.equal(dst.backbone.state_dict()[k], v), k
+    assert torch.equal(dst.head.weight, head_before)
+
+
+def test_backbone_mismatch_names_the_problem(tmp_path):
+    path = save_backbone(Tiny(width=8), tmp_path / "wide.pth")
+    with pytest.raises(ValueError, match="wide.pth does not fit this backbone.*wrong shape"):
+        load_backbone_into(Tiny(width=4), path)
+    empty = atomic_save({"state_dict": {"head.weight": torch.zeros(1)}}, tmp_path / "headonly.pth")
+    with pytest.raises(ValueError, match="headonly.pth holds no 'backbone"):
+        load_backbone_into(Tiny(), empty)
+
+
+def test_stop_signal_defers_the_first_signal_and_restores_handlers():
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignal() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.requested == "SIGTERM"
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)               # a second signal stops at once
+    assert signal.getsignal(signal.SIGTERM) is before
