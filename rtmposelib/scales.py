@@ -1,0 +1,114 @@
+"""Run scales of the notebook suite: the paper's recipe shrunk to a time budget, as config deltas.
+
+* ``smoke`` -- every notebook end to end in about 3 minutes on 2 CPU cores (used by the tests): a few
+  iterations per run, a subset of the roadmap steps and sweep points, one seed. Numbers are meaningless;
+  only the plumbing is exercised.
+* ``cpu`` -- the default of ``make reproduce``: the whole roadmap (Fig. 3) and both sweeps (Tables 2, 3)
+  on SynthPose within about 45 minutes on 2 cores. To fit, the CSPNeXt-m of the paper's roadmap becomes
+  CSPNeXt-t and the crop shrinks from 192x256 to 96x128 (w, h) -- the roadmap's relative steps
+  (kernel, GAU, sigma, temperature, schedule, EMA, augmentation) are unchanged, the Gaussian sigmas are
+  rescaled with the bin count (Eq. 6). Every roadmap step runs with several seeds so that its effect is
+  reported as mean +- std. Run lengths are set so that AP is far above the untrained model's.
+* ``paper`` -- COCO at ``$RTMPOSE_COCO`` (default ``data/coco``), the official recipe unchanged
+  (420 / 210 epochs, batch 256 per process, 1000 warm-up iterations), meant for GPUs under torchrun.
+
+``epochs`` of a scale is the length given to a 210-epoch run of the paper (the roadmap baseline and the
+heatmap pre-training); other lengths scale proportionally (the roadmap's "+ 420 epochs" step stays
+twice as long as the step before it), and the weak-augmentation stage keeps its share of the run.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from rtmposelib.config import CSPNEXT_FACTORS, RunConfig, simcc_sigma
+
+PAPER_EPOCHS = 210  # the reference length that Scale.epochs stands for
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    data_source: str                           # DataConfig.source
+    epochs: int                                # stands for a 210-epoch run of the paper
+    batch_size: int                            # per process
+    warmup_iters: int
+    val_interval: int                          # epochs
+    model_size: str | None                     # CSPNeXt size replacing the config's; None = keep
+    input_size: tuple[int, int] | None         # (w, h) crop replacing the config's; None = keep
+    seeds: tuple[int, ...]                     # seeds of every roadmap step
+    roadmap_steps: tuple[str, ...] | None      # None = every step of rtmposelib.roadmap.STEPS
+    kernel_sizes: tuple[int, ...]              # Table 2 sweep points
+    inv_temperatures: tuple[float, ...]        # Table 3 sweep points (1/tau)
+    sweep_seeds: tuple[int, ...]
+    max_iters: int | None                      # hard cap on training iterations per run
+    num_workers: int
+    timeout: int                               # seconds per notebook execution
+    latency_runs: tuple[int, int]              # (warm-up, timed) runs of the latency protocol
+    model_sizes: tuple[str, ...]               # presets measured in the speed / complexity notebooks
+
+
+SCALES: dict[str, Scale] = {
+    "smoke": Scale(
+        name="smoke", data_source="synth:smoke", epochs=1, batch_size=8, warmup_iters=2, val_interval=1,
+        model_size="t", input_size=(64, 64), seeds=(0,),
+        roadmap_steps=("baseline", "pretrain", "gau", "more_epochs"),
+        kernel_sizes=(1, 7), inv_temperatures=(1.0, 10.0), sweep_seeds=(0,), max_iters=2, num_workers=0,
+        timeout=300, latency_runs=(2, 5), model_sizes=("t",)),
+    "cpu": Scale(
+        name="cpu", data_source="synth:cpu", epochs=6, batch_size=32, warmup_iters=20, val_interval=6,
+        model_size="t", input_size=(96, 128), seeds=(0, 1, 2), roadmap_steps=None,
+        kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0), sweep_seeds=(0,),
+        max_iters=None, num_workers=0, timeout=1800, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l")),
+    "paper": Scale(
+        name="paper", data_source=os.environ.get("RTMPOSE_COCO", "data/coco"), epochs=PAPER_EPOCHS,
+        batch_size=256, warmup_iters=1000, val_interval=10, model_size=None, input_size=None,
+        seeds=(21,), roadmap_steps=None, kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0),
+        sweep_seeds=(21,), max_iters=None, num_workers=8, timeout=14 * 24 * 3600, latency_runs=(50, 200),
+        model_sizes=("t", "s", "m", "l")),
+}
+
+
+def get_scale(scale: str | Scale) -> Scale:
+    """A scale by name (or passed through), with the valid names in the error."""
+    if isinstance(scale, Scale):
+        return scale
+    try:
+        return SCALES[scale]
+    except KeyError:
+        raise ValueError(f"unknown scale {scale!r}; choose from {sorted(SCALES)}") from None
+
+
+def _resize_sigma(sigma: tuple[float, float], old: tuple[int, int], new: tuple[int, int],
+                  split_ratio: float) -> tuple[float, float]:
+    """Keep the sigma rule of the config: separate sqrt(bins/16) stays so; a shared sigma scales with it."""
+    old_rule, new_rule = simcc_sigma(old, split_ratio), simcc_sigma(new, split_ratio)
+    if tuple(sigma) == old_rule:
+        return new_rule
+    return tuple(round(s * new_rule[0] / old_rule[0], 2) for s in sigma)  # type: ignore[return-value]
+
+
+def at_scale(cfg: RunConfig, scale: str | Scale) -> RunConfig:
+    """``cfg`` with the data source, run length, batch, warm-up, validation interval, and (at smoke/cpu)
+    model size and crop of ``scale``. The paper scale only swaps the data source."""
+    s = get_scale(scale)
+    data = replace(cfg.data, source=s.data_source, num_workers=s.num_workers)
+    if s.name == "paper":
+        return replace(cfg, data=data)
+    t = cfg.train
+    epochs = max(1, round(s.epochs * t.epochs / PAPER_EPOCHS))
+    stage2 = 0 if t.stage2_epochs == 0 else max(1, min(epochs - 1, round(epochs * t.stage2_epochs / t.epochs)))
+    if epochs == 1:
+        stage2 = 0
+    train = replace(t, epochs=epochs, stage2_epochs=stage2, batch_size=s.batch_size, warmup_iters=s.warmup_iters,
+                    val_interval=min(s.val_interval, epochs))
+    model, codec = cfg.model, cfg.codec
+    if s.model_size is not None:
+        deepen, widen = CSPNEXT_FACTORS[s.model_size]
+        model = replace(model, deepen_factor=deepen, widen_factor=widen)
+    if s.input_size is not None and s.input_size != model.input_size:
+        new = s.input_size
+        sigma = _resize_sigma(codec.sigma, codec.input_size, new, codec.split_ratio)
+        codec = replace(codec, input_size=new, sigma=sigma, heatmap_size=(new[0] // 4, new[1] // 4))
+        model = replace(model, input_size=new)
+    return replace(cfg, model=model, codec=codec, data=data, train=train)

@@ -1,0 +1,54 @@
+"""Scales as config deltas: data, run length and model shrink at smoke/cpu; the paper recipe is untouched."""
+from __future__ import annotations
+
+import pytest
+
+from rtmposelib.config import CSPNEXT_FACTORS, PRESETS, simcc_sigma
+from rtmposelib.roadmap import STEP_NAMES, for_step
+from rtmposelib.scales import SCALES, at_scale, get_scale
+
+
+def test_paper_scale_keeps_the_official_recipe():
+    cfg = PRESETS["rtmpose-m"]
+    out = at_scale(cfg, "paper")
+    assert out.train == cfg.train and out.model == cfg.model and out.codec == cfg.codec
+    assert out.data.source == SCALES["paper"].data_source
+
+
+@pytest.mark.parametrize("scale", ["smoke", "cpu"])
+def test_small_scales_shrink_model_data_and_length(scale):
+    s = get_scale(scale)
+    cfg = at_scale(for_step("kernel7"), scale)
+    assert cfg.data.source == s.data_source
+    assert (cfg.model.deepen_factor, cfg.model.widen_factor) == CSPNEXT_FACTORS[s.model_size]
+    assert cfg.model.input_size == cfg.codec.input_size == s.input_size
+    assert cfg.codec.sigma == simcc_sigma(s.input_size)                # separate sigma keeps Eq. 6
+    assert cfg.train.epochs == s.epochs and cfg.train.batch_size == s.batch_size
+    assert cfg.train.warmup_iters == s.warmup_iters
+    assert 0 <= cfg.train.stage2_epochs < max(cfg.train.epochs, 2)
+
+
+def test_relative_lengths_and_shared_sigma_are_preserved():
+    before, after = at_scale(for_step("kernel7"), "cpu"), at_scale(for_step("more_epochs"), "cpu")
+    assert after.train.epochs == 2 * before.train.epochs
+    base = at_scale(for_step("baseline"), "cpu")
+    assert base.codec.sigma[0] == base.codec.sigma[1]                 # SimCC's one shared sigma stays shared
+    assert base.codec.sigma[0] < 6.0                                   # and shrinks with the bin count
+    assert base.train.stage2_epochs == 0                               # one stage before the two-stage step
+    two = at_scale(for_step("two_stage_aug"), "cpu")
+    assert two.train.stage2_epochs >= 1
+
+
+def test_every_roadmap_step_and_preset_builds_at_every_scale():
+    for scale in SCALES:
+        for name in STEP_NAMES:
+            at_scale(for_step(name), scale)          # RunConfig validation runs in __post_init__
+        for cfg in PRESETS.values():
+            at_scale(cfg, scale)
+
+
+def test_unknown_scale_names_the_choices():
+    with pytest.raises(ValueError, match="choose from"):
+        get_scale("huge")
+    for s in SCALES.values():
+        assert s.roadmap_steps is None or set(s.roadmap_steps) <= set(STEP_NAMES)
