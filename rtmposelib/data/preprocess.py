@@ -1,0 +1,48 @@
+"""Test-time preprocessing of one box: padding + aspect fix, the affine crop, and normalisation.
+
+Matches MMPose's val pipeline ``GetBBoxCenterScale(1.25) -> TopdownAffine`` and the data
+preprocessor (mean/std in RGB order, ``bgr_to_rgb=True``): images are loaded BGR, cropped in BGR,
+then swapped to RGB and normalised (fact sheet §1, §6). rtmlib and the official ONNX Runtime example
+skip the swap (fact sheet §9); we do not.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from rtmposelib.data.affine import warp_image, warp_matrix
+from rtmposelib.data.bbox import box_to_center_scale, fix_aspect_ratio
+
+__all__ = ["MEAN", "STD", "normalize", "box_to_center_scale", "fix_aspect_ratio", "warp_crop", "crop_box"]
+
+MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)   # RGB order, 0..255 pixel values
+STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
+
+
+def normalize(crop_bgr: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 RGB, (x - MEAN) / STD."""
+    if crop_bgr.ndim != 3 or crop_bgr.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) BGR image, got shape {crop_bgr.shape}")
+    rgb = crop_bgr[:, :, ::-1].astype(np.float32)
+    return np.ascontiguousarray(((rgb - MEAN) / STD).transpose(2, 0, 1))
+
+
+def warp_crop(image: np.ndarray, center, scale, input_size: tuple[int, int], rotation: float = 0.0,
+              *, udp: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Crop a box out of an image: returns (crop (h, w, C) same dtype, 2x3 matrix image px -> crop px).
+
+    center: (2,) image px; scale: box (w, h) image px, used as given (aspect-fix it first);
+    input_size: crop (w, h); rotation: degrees.
+    """
+    matrix = warp_matrix(center, scale, rotation, input_size, udp=udp)
+    return warp_image(image, matrix, input_size), matrix
+
+
+def crop_box(image: np.ndarray, xywh, input_size: tuple[int, int], *, padding: float = 1.25
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The whole val-time preprocessing of one COCO box.
+
+    Returns (input (3, h, w) float32 normalised RGB, centre (2,), scale (w, h) aspect-fixed, matrix 2x3).
+    """
+    center, scale = box_to_center_scale(xywh, padding=padding, aspect=input_size[0] / input_size[1])
+    crop, matrix = warp_crop(image, center, scale, input_size)
+    return normalize(crop), center, scale, matrix
