@@ -52,8 +52,8 @@ def test_low_scores_hide_points_and_links():
 
 def test_boxes_and_bare_skeleton():
     out = draw_poses(np.zeros((200, 200, 3), np.uint8), _pose(), np.ones((1, 17)), [(5, 7)],
-                     boxes=np.array([[10, 10, 190, 195]]), thickness=1)
-    assert tuple(out[10, 100]) == BOX_COLOUR
+                     boxes=np.array([[10, 10, 190, 195]]), thickness=3)
+    assert tuple(out[10, 100]) == BOX_COLOUR and tuple(out[100, 190]) == BOX_COLOUR
     mid = ((_pose()[0, 5] + _pose()[0, 7]) / 2).round().astype(int)
     assert tuple(out[mid[1], mid[0]]) == SIDE_COLOURS["centre"]
 
