@@ -1,0 +1,246 @@
+"""The training loop: RTMPose's recipe end to end (paper Sec. 3.2 and Table 7; fact sheet §6).
+
+One ``fit(cfg)`` runs every training of the suite: the SimCC models, the heatmap (UDP) pre-training
+of the backbone (``cfg.model.head == "heatmap"`` with the UDP codec and MSE loss), and the fine-tune
+initialised from it (``cfg.train.init_backbone``). Per iteration: lr from the schedule, forward, loss,
+a stop on a NaN/Inf loss, backward, optional gradient clipping, AdamW step, EMA update. Per epoch: the
+stage-2 (weak) pipeline for the last ``stage2_epochs`` epochs (MMDetection's ``PipelineSwitchHook``),
+a checkpoint, and every ``val_interval`` epochs a COCO AP validation with the EMA weights when EMA is
+on (as MMEngine's ``EMAHook``), keeping ``best.pth``.
+
+Files in ``out_dir`` (rank 0 only): ``config.json`` (the config, effective batch, lr rule, schedule
+lengths), ``history.csv`` (one row per iteration: epoch, iteration, loss, lr, images/s; validation
+columns on the rows where it ran), ``last.pth`` (training state, atomic), ``best.pth`` (evaluation
+weights and their metrics), ``metrics.json``.
+
+Determinism: the model is built after seeding with ``cfg.train.seed``; the sampler permutation is a
+function of (seed, epoch); augmentation randomness is the dataset's, driven by ``set_epoch``; CPU runs
+use deterministic algorithms. A resumed run therefore continues bit-for-bit on CPU.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from rtmposelib.config import RunConfig
+from rtmposelib.train import distributed as D
+from rtmposelib.train.checkpoint import (StopSignal, TrainingInterrupted, atomic_save, load_backbone_into,
+                                         load_training_state)
+from rtmposelib.train.ema import ExpMomentumEMA
+from rtmposelib.train.state import TrainState
+from rtmposelib.train.optim import build_optimizer
+from rtmposelib.train.schedule import effective_warmup, lr_at, set_lr
+
+TARGET_KEYS = ("target_x", "target_y", "heatmaps", "weights")   # the codecs' encode keys
+LR_SCALING = "none: lr = base_lr whatever the batch (official; MMEngine auto_scale_lr, base 1024, is off)"
+
+
+@dataclass
+class TrainResult:
+    """What :func:`fit` returns. ``model`` is the live model; ``ema_model`` the averaged one (or None)."""
+
+    model: nn.Module
+    ema_model: nn.Module | None
+    out_dir: Path
+    metrics: dict
+    history: pd.DataFrame
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The weights validation uses: EMA when on, as the official code."""
+        return self.ema_model if self.ema_model is not None else self.model
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _seed_worker(worker_id: int) -> None:
+    seed = torch.initial_seed() % 2**32                  # distinct per worker, fixed by the loader's generator
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def _loader(dataset, *, epoch: int, start: int, cfg: RunConfig, info: D.DistInfo) -> DataLoader:
+    """This rank's batches of ``epoch``, skipping the first ``start`` batches (already trained)."""
+    bs = cfg.train.batch_size
+    sampler = D.ResumableSampler(dataset, epoch=epoch, seed=cfg.train.seed, info=info, start=start * bs)
+    generator = torch.Generator().manual_seed(cfg.train.seed * 100_003 + epoch * 1009 + info.rank)
+    workers = cfg.data.num_workers
+    return DataLoader(dataset, batch_size=bs, sampler=sampler, drop_last=True, num_workers=workers,
+                      worker_init_fn=_seed_worker, generator=generator, pin_memory=info.device.type == "cuda",
+                      persistent_workers=False)
+
+
+def _build(cfg: RunConfig, info: D.DistInfo):
+    """Datasets, model, loss, optimiser and EMA of ``cfg`` (imports kept local: these land from other
+    packages and the schedule/EMA/optimiser parts above are usable without them)."""
+    from rtmposelib.data.sources import build_datasets
+    from rtmposelib.losses import build_loss
+    from rtmposelib.models.pose_model import build_model
+
+    train_set, _ = build_datasets(cfg)
+    model = build_model(cfg.model)
+    init = cfg.train.init_backbone
+    if init == "heatmap":
+        raise ValueError("train.init_backbone is the placeholder 'heatmap': run the heatmap pre-training "
+                         "first and pass its checkpoint path (last.pth, best.pth or a save_backbone file)")
+    if init:
+        load_backbone_into(model, init)
+    model.to(info.device)
+    optimizer = build_optimizer(model, cfg.train)
+    ema = ExpMomentumEMA(model, momentum=cfg.train.ema_momentum, gamma=cfg.train.ema_gamma) \
+        if cfg.train.ema else None
+    return train_set, model, build_loss(cfg.loss).to(info.device), optimizer, ema
+
+
+def _validate(eval_model: nn.Module, cfg: RunConfig, info: D.DistInfo) -> dict:
+    from rtmposelib.eval.evaluate import evaluate
+    return evaluate(eval_model, cfg, split="val", device=str(info.device))
+
+
+def _run_record(cfg: RunConfig, info: D.DistInfo, iters_per_epoch: int, total_iters: int) -> dict:
+    return {"config": asdict(cfg), "world_size": info.world_size,
+            "effective_batch": cfg.train.batch_size * info.world_size, "lr": cfg.train.base_lr,
+            "lr_scaling": LR_SCALING, "iters_per_epoch": iters_per_epoch, "total_iters": total_iters,
+            "warmup_iters": effective_warmup(cfg.train.warmup_iters, total_iters),
+            "device": str(info.device), "torch": torch.__version__}
+
+
+def _write_json(obj: dict, path: Path) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    tmp.replace(path)
+
+
+def fit(cfg: RunConfig, *, out_dir, resume: bool = False, device=None, max_iters: int | None = None,
+        progress: bool = True) -> TrainResult:
+    """Train ``cfg`` and write the run into ``out_dir``.
+
+    resume: continue from ``out_dir/last.pth`` when it exists (exactly, on CPU). max_iters: stop (with a
+    checkpoint, without the final validation) once this many iterations of the run are done; a later
+    ``resume=True`` call continues. A SIGINT/SIGTERM finishes the current step, saves ``last.pth`` and
+    raises :class:`TrainingInterrupted`. A NaN/Inf loss raises ``FloatingPointError`` naming the epoch
+    and iteration; ``last.pth`` keeps the last good epoch.
+    """
+    out_dir = Path(out_dir)
+    info = D.init_distributed(device)
+    if info.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    deterministic_before = torch.are_deterministic_algorithms_enabled()
+    if info.device.type == "cpu":
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _fit(cfg, out_dir, info, resume, max_iters, progress)
+    finally:
+        torch.use_deterministic_algorithms(deterministic_before)
+        D.cleanup(info)
+
+
+def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iters: int | None,
+         progress: bool) -> TrainResult:
+    seed_everything(cfg.train.seed)
+    train_set, model, loss_fn, optimizer, ema = _build(cfg, info)
+    iters_per_epoch = D.per_rank_length(len(train_set), info) // cfg.train.batch_size
+    if iters_per_epoch == 0:
+        raise ValueError(f"the training set has {len(train_set)} instances, fewer than one batch of "
+                         f"{cfg.train.batch_size} per process ({info.world_size} processes)")
+    total_iters = cfg.train.epochs * iters_per_epoch
+    state = TrainState(cfg=cfg, info=info, out_dir=out_dir, model=model, ddp_model=D.wrap_model(model, info),
+                       loss_fn=loss_fn, optimizer=optimizer, ema=ema, train_set=train_set,
+                       iters_per_epoch=iters_per_epoch, total_iters=total_iters)
+    if resume and (out_dir / "last.pth").is_file():
+        state.load(load_training_state(out_dir / "last.pth"))
+    elif info.is_main:
+        _write_json(_run_record(cfg, info, iters_per_epoch, total_iters), out_dir / "config.json")
+    stop_at = total_iters if max_iters is None else min(total_iters, max_iters)
+    with StopSignal() as stop:
+        _run(state, stop_at=stop_at, stop=stop, progress=progress)
+    metrics = state.final_metrics()
+    if info.is_main and state.iteration == total_iters:
+        _write_json(metrics, out_dir / "metrics.json")
+    return TrainResult(model=model, ema_model=ema.module if ema else None, out_dir=out_dir,
+                       metrics=metrics, history=pd.DataFrame(state.history))
+
+
+def _step(state: TrainState, batch: dict, lr: float, scaler, amp: bool, epoch: int) -> float:
+    """One optimiser step on ``batch``; returns the loss."""
+    cfg, device = state.cfg, state.info.device
+    set_lr(state.optimizer, lr)
+    images = batch["image"].to(device, non_blocking=True)                 # (B, 3, H, W) normalised RGB
+    targets = {k: batch[k].to(device, non_blocking=True) for k in TARGET_KEYS if k in batch}
+    with torch.autocast("cuda", enabled=amp) if amp else nullcontext():
+        loss = state.loss_fn(state.ddp_model(images), targets)
+    if not torch.isfinite(loss):
+        raise FloatingPointError(
+            f"non-finite loss {loss.item()} at epoch {epoch}, iteration {state.iteration} (0-based); "
+            f"training stopped, {state.out_dir / 'last.pth'} keeps the last good epoch")
+    state.optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if cfg.train.clip_grad:
+        scaler.unscale_(state.optimizer)
+        nn.utils.clip_grad_norm_(state.model.parameters(), max_norm=cfg.train.clip_grad, norm_type=2.0)
+    scaler.step(state.optimizer)
+    scaler.update()
+    if state.ema is not None:
+        state.ema.update(state.model)
+    state.iteration += 1
+    return float(loss.detach().item())
+
+
+def _run(state: TrainState, *, stop_at: int, stop: StopSignal, progress: bool) -> None:
+    """Train from ``state.iteration`` to ``stop_at``, epoch by epoch (see the module docstring)."""
+    from tqdm.auto import tqdm
+
+    cfg, info, ipe = state.cfg, state.info, state.iters_per_epoch
+    amp = cfg.train.amp and info.device.type == "cuda"                     # AMP on GPU only
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    bar = tqdm(total=stop_at, initial=state.iteration, disable=not (progress and info.is_main),
+               desc=cfg.name, unit="it", dynamic_ncols=True)
+    stopping = False                                                        # a signal reached any rank
+    while state.iteration < stop_at:
+        epoch, done_in_epoch = divmod(state.iteration, ipe)
+        stage2 = cfg.train.stage2_epochs > 0 and epoch >= cfg.train.epochs - cfg.train.stage2_epochs
+        state.train_set.set_augment(cfg.aug_stage2 if stage2 else cfg.aug_stage1)
+        state.train_set.set_epoch(epoch)
+        state.model.train()
+        tick = time.perf_counter()
+        for batch in _loader(state.train_set, epoch=epoch, start=done_in_epoch, cfg=cfg, info=info):
+            lr = lr_at(state.iteration, cfg.train, state.total_iters)
+            loss = D.all_reduce_mean(_step(state, batch, lr, scaler, amp, epoch), info)
+            now = time.perf_counter()
+            speed = len(batch["image"]) * info.world_size / max(now - tick, 1e-9)
+            tick = now
+            state.history.append({"epoch": epoch, "iteration": state.iteration, "loss": loss, "lr": lr,
+                                  "images_per_s": speed, "stage": 2 if stage2 else 1})
+            bar.update(1)
+            bar.set_postfix(epoch=epoch, loss=f"{loss:.4g}", lr=f"{lr:.3g}", img_s=f"{speed:.1f}")
+            stopping = D.broadcast_flag(stop.requested is not None, info)
+            if stopping or state.iteration >= stop_at:
+                break
+        if state.iteration % ipe == 0:                                      # the epoch is complete
+            if (epoch + 1) % cfg.train.val_interval == 0 or state.iteration == state.total_iters:
+                if info.is_main:
+                    state.record_validation(_validate(state.eval_model, cfg, info), epoch)
+                D.barrier(info)
+            state.save_last()
+        elif state.iteration >= stop_at or stopping:
+            state.save_last()                                              # a pause mid-epoch
+        if stopping:
+            bar.close()
+            raise TrainingInterrupted(f"{stop.requested or 'a signal'} received: stopped after iteration {state.iteration}; "
+                                      f"{state.out_dir / 'last.pth'} saved, continue with resume")
+    bar.close()
+    state.write_history()
