@@ -19,7 +19,10 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from rtmposelib.export.onnx import DECODED_OUTPUTS, HEATMAP_OUTPUTS, SIMCC_OUTPUTS
+from rtmposelib.codecs.image_space import crop_to_image
+from rtmposelib.codecs.simcc import SimCCCodec
+from rtmposelib.config import simcc_sigma
+from rtmposelib.export.onnx import DECODED_OUTPUTS, HEATMAP_OUTPUTS, SIMCC_OUTPUTS, SimCCDecode
 
 
 def make_session(path: str | Path, *, threads: int = 1, providers: list[str] | None = None
@@ -38,6 +41,48 @@ def make_session(path: str | Path, *, threads: int = 1, providers: list[str] | N
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=opts,
                                 providers=providers or ["CPUExecutionProvider"])
+
+
+def normalize_crop(crop_bgr: np.ndarray, *, bgr_to_rgb: bool = True) -> np.ndarray:
+    """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 normalised with the RGB-ordered mean / std.
+
+    bgr_to_rgb=True: swap to RGB first (MMPose, our models); False: keep BGR (rtmlib, ORT example).
+    """
+    from rtmposelib.data.preprocess import MEAN, STD, normalize
+
+    if bgr_to_rgb:
+        return normalize(crop_bgr)
+    chw = (crop_bgr.astype(np.float32) - np.asarray(MEAN, np.float32)) / np.asarray(STD, np.float32)
+    return np.ascontiguousarray(chw.transpose(2, 0, 1))
+
+
+def preprocess_boxes(image_bgr: np.ndarray, boxes_xyxy: np.ndarray, *, input_size: tuple[int, int],
+                     bgr_to_rgb: bool = True, bbox_padding: float = 1.25
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crops for every box: (batch (N, 3, h, w) float32, centers (N, 2), scales (N, 2) image px).
+
+    image_bgr: (H, W, 3) uint8 as cv2.imread gives. boxes_xyxy: (N, 4) image px. input_size: (w, h).
+    Each box is padded by ``bbox_padding``, aspect-fixed to w/h and warped bilinearly (no rotation).
+    """
+    from rtmposelib.data.preprocess import box_to_center_scale, warp_crop
+
+    if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+        raise ValueError(f"image must be (H, W, 3) BGR, got "
+                         f"{None if image_bgr is None else image_bgr.shape}")
+    boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4)
+    w, h = input_size
+    batch = np.zeros((len(boxes), 3, h, w), np.float32)
+    centers = np.zeros((len(boxes), 2), np.float32)
+    scales = np.zeros((len(boxes), 2), np.float32)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        if not (x1 > x0 and y1 > y0):
+            raise ValueError(f"box {i} {boxes[i].tolist()} has zero or negative area (xyxy expected)")
+        center, scale = box_to_center_scale(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
+                                            padding=bbox_padding, aspect=w / h)
+        crop, _ = warp_crop(image_bgr, center, scale, (w, h))
+        batch[i] = normalize_crop(crop, bgr_to_rgb=bgr_to_rgb)
+        centers[i], scales[i] = center, scale
+    return batch, centers, scales
 
 
 def file_kind(session: ort.InferenceSession, path: str | Path = "<session>") -> str:
@@ -80,8 +125,6 @@ class OrtPoseRunner:
         self.bgr_to_rgb = bgr_to_rgb
         self.bbox_padding = bbox_padding
         if codec is None and self.kind == "simcc":
-            from rtmposelib.codecs.simcc import SimCCCodec
-            from rtmposelib.config import simcc_sigma
             codec = SimCCCodec(input_size=self.input_size, sigma=simcc_sigma(self.input_size))
         if codec is None and self.kind == "heatmap":
             raise ValueError(f"{self.path}: a heatmap file needs codec= (UDP or MSRA heatmap codec)")
@@ -111,45 +154,11 @@ class OrtPoseRunner:
         return self.codec.decode(outputs["heatmaps"])
 
     # -- pre-processing ------------------------------------------------------------------------
-    def normalize(self, crop_bgr: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 with the runner's colour convention."""
-        from rtmposelib.data.preprocess import MEAN, STD, normalize
-
-        if self.bgr_to_rgb:
-            return normalize(crop_bgr)
-        chw = (crop_bgr.astype(np.float32) - np.asarray(MEAN, np.float32)) / np.asarray(STD, np.float32)
-        return np.ascontiguousarray(chw.transpose(2, 0, 1))
-
     def preprocess(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Crops for every box: (batch (N, 3, H, W) float32, centers (N, 2), scales (N, 2)) image px.
-
-        image_bgr: (H, W, 3) uint8 as cv2.imread gives. boxes_xyxy: (N, 4) image px.
-        """
-        from rtmposelib.data.preprocess import box_to_center_scale, warp_crop
-
-        if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
-            raise ValueError(f"image must be (H, W, 3) BGR, got "
-                             f"{None if image_bgr is None else image_bgr.shape}")
-        boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4)
-        w, h = self.input_size
-        batch = np.zeros((len(boxes), 3, h, w), np.float32)
-        centers = np.zeros((len(boxes), 2), np.float32)
-        scales = np.zeros((len(boxes), 2), np.float32)
-        for i, (x0, y0, x1, y1) in enumerate(boxes):
-            if not (x1 > x0 and y1 > y0):
-                raise ValueError(f"box {i} {boxes[i].tolist()} has zero or negative area (xyxy expected)")
-            center, scale = box_to_center_scale(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
-                                                padding=self.bbox_padding, aspect=w / h)
-            crop, _ = warp_crop(image_bgr, center, scale, self.input_size)
-            batch[i] = self.normalize(crop)
-            centers[i], scales[i] = center, scale
-        return batch, centers, scales
-
-    def to_image(self, keypoints: np.ndarray, centers: np.ndarray, scales: np.ndarray) -> np.ndarray:
-        """Crop px (N, K, 2) -> image px: kp / input_size * S + c - S / 2 (official, no rotation)."""
-        size = np.asarray(self.input_size, np.float32)
-        return keypoints / size * scales[:, None, :] + centers[:, None, :] - scales[:, None, :] / 2
+        """:func:`preprocess_boxes` with this runner's input size, colour order and padding."""
+        return preprocess_boxes(image_bgr, boxes_xyxy, input_size=self.input_size,
+                                bgr_to_rgb=self.bgr_to_rgb, bbox_padding=self.bbox_padding)
 
     def __call__(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Poses of the people in ``boxes_xyxy``: (keypoints (N, K, 2) image px, scores (N, K))."""
@@ -157,7 +166,7 @@ class OrtPoseRunner:
         if len(batch) == 0:
             return np.zeros((0, 0, 2), np.float32), np.zeros((0, 0), np.float32)
         keypoints, scores = self.decode(self.run(batch))
-        return self.to_image(keypoints, centers, scales), scores
+        return crop_to_image(keypoints, centers, scales, self.input_size), scores
 
 
 def _argmax_points(outputs: tuple[np.ndarray, ...], kind: str, input_w: int) -> np.ndarray:
@@ -195,7 +204,6 @@ def parity(model: nn.Module, onnx_path: str | Path, images) -> dict[str, float]:
         model.train(was_training)
     torch_out = (out,) if isinstance(out, torch.Tensor) else tuple(out)
     if kind == "decoded":
-        from rtmposelib.export.onnx import SimCCDecode
         ratio = torch_out[0].shape[-1] / batch.shape[-1]
         torch_out = SimCCDecode(split_ratio=ratio)(*torch_out)
     torch_out = tuple(t.numpy() for t in torch_out)
