@@ -1,0 +1,75 @@
+"""``rtmpose export``: write a preset's model (optionally with trained weights) to an ONNX file.
+
+The file has the official deployment layout (fact sheet §9, :mod:`rtmposelib.export.onnx`): input
+``input`` (N, 3, h, w) normalised RGB, outputs ``simcc_x`` / ``simcc_y`` (or ``keypoints`` / ``scores``
+with ``--with-decode``), dynamic batch. After writing, the file is checked against the torch model on
+random input and the parity report is printed.
+
+    rtmpose export --preset rtmpose-t --checkpoint runs/t/best.pth --out rtmpose-t.onnx [--with-decode]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rtmposelib.config import PRESETS, preset
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="rtmpose-t", choices=sorted(PRESETS), help="model-zoo preset")
+    parser.add_argument("--checkpoint", help="our training checkpoint (last.pth / best.pth) or an MMPose "
+                                             ".pth; default: random weights (for speed tests)")
+    parser.add_argument("--ema", action="store_true", help="use the EMA weights of the checkpoint")
+    parser.add_argument("--out", required=True, help="the .onnx file to write")
+    parser.add_argument("--with-decode", action="store_true",
+                        help="put the SimCC decode in the graph (outputs keypoints, scores)")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (MMDeploy uses 11)")
+    parser.add_argument("--static-batch", action="store_true", help="fix the batch axis to 1")
+
+
+def load_weights(model: torch.nn.Module, checkpoint: str | Path, *, use_ema: bool = False) -> torch.nn.Module:
+    """Load our training checkpoint (keys ``model`` / ``ema``) or an MMPose checkpoint into ``model``."""
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):        # rtmposelib training
+        weights = state["model"]
+        if use_ema:
+            ema = state.get("ema")
+            if not (isinstance(ema, dict) and isinstance(ema.get("module"), dict)):
+                raise ValueError(f"checkpoint {path} has no EMA weights (trained without EMA?)")
+            weights = ema["module"]
+        missing, unexpected = model.load_state_dict(weights, strict=False)
+        if missing or unexpected:
+            raise ValueError(f"checkpoint {path} does not fit this preset: missing {missing[:5]} "
+                             f"({len(missing)}), unexpected {unexpected[:5]} ({len(unexpected)})")
+        return model
+    from rtmposelib.models.mmpose_checkpoint import load_mmpose_checkpoint
+    return load_mmpose_checkpoint(model, path, use_ema=use_ema)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rtmposelib.export.onnx import export_onnx
+    from rtmposelib.export.ort_runner import parity
+    from rtmposelib.models.pose_model import build_model
+
+    cfg = preset(args.preset)
+    torch.manual_seed(0)
+    model = build_model(cfg.model).eval()
+    if args.checkpoint:
+        load_weights(model, args.checkpoint, use_ema=args.ema)
+    size = cfg.model.input_size
+    path = export_onnx(model, args.out, input_size=size, with_decode=args.with_decode, opset=args.opset,
+                       dynamic_batch=not args.static_batch)
+    w, h = size
+    n = 1 if args.static_batch else 2
+    images = np.random.default_rng(0).standard_normal((n, 3, h, w)).astype(np.float32)
+    report = parity(model, path, images)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), input (N, 3, {h}, {w}); "
+          f"weights: {args.checkpoint or 'random'}")
+    print("parity torch vs ONNX Runtime: " + ", ".join(f"{k}={v:.3g}" for k, v in report.items()))
+    return 0
