@@ -105,12 +105,17 @@ class TopdownDataset(Dataset):
         return image
 
     def __getitem__(self, index: int) -> dict:
+        return self.item(index)
+
+    def item(self, index: int, *, key: int | None = None) -> dict:
+        """Instance ``index``, augmented with the random stream of (seed, epoch, key); key defaults to
+        index (a combined dataset passes its own position, so repeats differ)."""
         inst = self.instances[index]
         image = self.load_image(inst)
         center, scale = inst.center, inst.scale * np.float32(self.bbox_padding)
         if self._pipeline is not None:
             sample = self._pipeline(image, inst.keypoints, inst.visible, center, scale,
-                                    sample_rng(self.seed, self.epoch, index))
+                                    sample_rng(self.seed, self.epoch, index if key is None else key))
         else:
             sample = topdown_affine(image, inst.keypoints, inst.visible, center, scale, self.input_size,
                                     udp=self.udp)
@@ -185,7 +190,8 @@ class TopdownCocoDataset(TopdownDataset):
                 continue
             values = ann["keypoints"]
             if k_src == 133 and "foot_kpts" in ann:                # COCO-WholeBody stores the parts apart
-                values = values + ann["foot_kpts"] + ann["face_kpts"] + ann["lefthand_kpts"] + ann["righthand_kpts"]
+                values = (values + ann["foot_kpts"] + ann["face_kpts"] + ann["lefthand_kpts"]
+                          + ann["righthand_kpts"])
             raw = np.asarray(values, dtype=np.float32)
             if raw.size != 3 * k_src:
                 raise ValueError(f"{where} has {raw.size} keypoint values, expected 3 x {k_src} "
