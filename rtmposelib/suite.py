@@ -1,0 +1,274 @@
+"""``rtmpose suite``: the paper's experiments as papermill notebook runs, cached, ordered and summarised.
+
+One suite entry is (notebook, parameters), e.g. ``train_step`` once per roadmap step (Fig. 3) and seed.
+Each entry runs in its own papermill process (kernel "rtmposelib", else "python3"; working directory
+= the notebooks folder; a per-scale execution timeout) and records under
+``<results>/<scale>/<notebook>/<run>/`` what the notebook writes (config.json, metrics.json, CSVs,
+PNGs), the executed notebook with machine paths scrubbed, and ``suite.json`` (status, seconds, hash).
+An entry is skipped when its hash -- of the notebook's content, its parameters, the library version
+and the hashes of the entries it depends on -- matches a successful earlier run, so a rerun redoes only
+missing or failed entries. A failed entry does not stop the others (only its dependents, reported
+"blocked"); ``--jobs N`` runs independent entries in parallel. The plan of entries per scale is
+:func:`rtmposelib.experiments.plan`.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+import rtmposelib
+from rtmposelib.scales import SCALES, get_scale
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+RECORD_FILE = "suite.json"
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "RTMPOSE_THREADS")
+
+
+@dataclass(frozen=True)
+class Entry:
+    notebook: str                              # file stem in the notebooks folder
+    run: str                                   # run name: results/<scale>/<notebook>/<run>
+    parameters: dict[str, Any] = field(default_factory=dict)   # papermill parameters (JSON values)
+    after: tuple[str, ...] = ()                # names ("notebook/run") of entries that must succeed first
+    key_metric: str | None = None              # metrics.json key shown in the summary
+
+    @property
+    def name(self) -> str:
+        return f"{self.notebook}/{self.run}"
+
+
+def kernel_name() -> str:
+    """The project's registered kernel ("rtmposelib", set up by ``make``), else the default "python3"."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return "rtmposelib" if "rtmposelib" in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def scrub_paths(text: str, replacements: dict[str, str]) -> str:
+    """Replace machine-specific absolute paths (longest first) with neutral tokens."""
+    for path in sorted(replacements, key=len, reverse=True):
+        if path and len(path) > 1:
+            text = text.replace(path, replacements[path])
+    return text
+
+
+def _path_tokens(results_root: Path, notebooks_dir: Path) -> dict[str, str]:
+    tokens = {str(results_root.resolve()): "<results>", str(notebooks_dir.resolve()): "<notebooks>",
+              str(PROJECT_ROOT): "<project>", sys.prefix: "<python-env>", tempfile.gettempdir(): "<tmp>",
+              str(Path.home()): "<home>"}
+    shared = PROJECT_ROOT.parent / "shared"
+    tokens[str(shared)] = "<shared>"
+    return tokens
+
+
+def entry_hash(entry: Entry, notebooks_dir: Path, dep_hashes: Sequence[str]) -> str:
+    nb = notebooks_dir / f"{entry.notebook}.ipynb"
+    h = hashlib.sha256()
+    h.update(nb.read_bytes())
+    h.update(json.dumps(entry.parameters, sort_keys=True).encode())
+    h.update(rtmposelib.__version__.encode())
+    for d in dep_hashes:
+        h.update(d.encode())
+    return h.hexdigest()[:16]
+
+
+def _read_record(run_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((run_dir / RECORD_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _key_metric(run_dir: Path, key: str | None) -> Any:
+    if key is None:
+        return None
+    try:
+        return json.loads((run_dir / "metrics.json").read_text()).get(key)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, results_root: Path,
+             timeout: int, kernel: str) -> tuple[str, str]:
+    """Run one notebook with papermill (its own kernel process); returns (status, error message)."""
+    import papermill
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    params = {"scale": scale, "out_dir": str(run_dir.resolve()),
+              "results_root": str((results_root / scale).resolve()), **entry.parameters}
+    output = run_dir / f"{entry.notebook}.ipynb"
+    try:
+        papermill.execute_notebook(notebooks_dir / f"{entry.notebook}.ipynb", output, parameters=params,
+                                   kernel_name=kernel, cwd=str(notebooks_dir), execution_timeout=timeout,
+                                   progress_bar=False, log_output=False)
+        status, error = "ok", ""
+    except papermill.PapermillExecutionError as exc:
+        status, error = "failed", f"{exc.ename}: {exc.evalue}"[:300]
+    except Exception as exc:  # kernel death, timeout, unreadable notebook: reported, never fatal to the suite
+        status, error = "failed", f"{type(exc).__name__}: {exc}"[:300]
+    if output.is_file():
+        output.write_text(scrub_paths(output.read_text(), _path_tokens(results_root, notebooks_dir)))
+    if status == "ok" and not (run_dir / "metrics.json").is_file():
+        status, error = "failed", f"{entry.notebook}.ipynb finished without writing metrics.json"
+    return status, error
+
+
+def select(entries: Sequence[Entry], only: Sequence[str] | None) -> tuple[list[Entry], set[str]]:
+    """Entries matching ``only`` (entry name, notebook name or glob), plus everything they depend on.
+
+    Returns (entries to consider, names explicitly selected)."""
+    by_name = {e.name: e for e in entries}
+    if len(by_name) != len(entries):
+        raise ValueError("suite entries must have unique notebook/run names")
+    for e in entries:
+        for d in e.after:
+            if d not in by_name:
+                raise ValueError(f"entry {e.name} depends on unknown entry {d}")
+    if not only:
+        return list(entries), set(by_name)
+    chosen = {e.name for e in entries for pat in only
+              if pat in (e.name, e.notebook) or fnmatch.fnmatch(e.name, pat)}
+    if not chosen:
+        raise ValueError(f"--only {list(only)} matches no entry; entries are e.g. {sorted(by_name)[:8]}")
+    needed, stack = set(chosen), list(chosen)
+    while stack:
+        for d in by_name[stack.pop()].after:
+            if d not in needed:
+                needed.add(d)
+                stack.append(d)
+    return [e for e in entries if e.name in needed], chosen
+
+
+def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path = "results",
+              notebooks_dir: str | Path = NOTEBOOKS_DIR, jobs: int = 1, force: bool = False,
+              only: Sequence[str] | None = None, timeout: int | None = None, log=print) -> pd.DataFrame:
+    """Execute ``entries`` in dependency order; returns the summary (entry, status, seconds, metric).
+
+    status: "ok" (ran), "cached" (hash matched a successful run), "failed", "blocked" (a dependency
+    did not succeed). ``force`` reruns the selected entries even when cached.
+    """
+    results_root, notebooks_dir = Path(results_root), Path(notebooks_dir)
+    todo, chosen = select(entries, only)
+    for e in todo:
+        if not (notebooks_dir / f"{e.notebook}.ipynb").is_file():
+            raise FileNotFoundError(f"entry {e.name}: notebook {notebooks_dir / (e.notebook + '.ipynb')} not found")
+    timeout = timeout or get_scale(scale).timeout
+    kernel = kernel_name()
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))   # each kernel's share of the cores
+    rows: dict[str, dict[str, Any]] = {}
+    hashes: dict[str, str] = {}
+    pending = {e.name: e for e in todo}
+    running: dict[Future, tuple[Entry, float]] = {}
+
+    def finish(e: Entry, status: str, seconds: float, error: str = "") -> None:
+        rd = results_root / scale / e.notebook / e.run
+        rows[e.name] = {"entry": e.name, "status": status, "seconds": round(seconds, 1),
+                        "metric": _key_metric(rd, e.key_metric) if status in ("ok", "cached") else None,
+                        "error": error}
+        log(f"[suite] {status:>7}  {e.name}  {seconds:.1f}s  {error}".rstrip())
+
+    def start_ready(pool: ThreadPoolExecutor) -> bool:
+        """Resolve every pending entry whose dependencies are done; True if anything changed."""
+        changed = False
+        for name, e in list(pending.items()):
+            deps = [rows.get(d) for d in e.after]
+            if any(r is None for r in deps):
+                continue
+            if any(r["status"] not in ("ok", "cached") for r in deps):
+                del pending[name]
+                changed = True
+                finish(e, "blocked", 0.0, "a dependency did not succeed")
+                continue
+            rd = results_root / scale / e.notebook / e.run
+            hashes[name] = entry_hash(e, notebooks_dir, [hashes[d] for d in e.after])
+            record = _read_record(rd)
+            cached = (record.get("hash") == hashes[name] and record.get("status") == "ok"
+                      and (rd / "metrics.json").is_file())
+            if cached and not (force and name in chosen):
+                del pending[name]
+                changed = True
+                finish(e, "cached", 0.0)
+                continue
+            if len(running) >= max(1, jobs):
+                continue
+            del pending[name]
+            changed = True
+            fut = pool.submit(_execute, e, scale=scale, notebooks_dir=notebooks_dir, run_dir=rd,
+                              results_root=results_root, timeout=timeout, kernel=kernel)
+            running[fut] = (e, time.perf_counter())
+        return changed
+
+    kernel_env = {**{k: threads for k in THREAD_VARS}, "MPLBACKEND": "Agg"}   # inherited by the kernels
+    saved_env = {k: os.environ.get(k) for k in kernel_env}
+    os.environ.update(kernel_env)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            while pending or running:
+                while start_ready(pool):
+                    pass
+                if not running:
+                    if pending:   # nothing runnable and nothing running: a cycle
+                        raise ValueError(f"dependency cycle among {sorted(pending)}")
+                    break
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    e, t0 = running.pop(fut)
+                    status, error = fut.result()
+                    seconds = time.perf_counter() - t0
+                    rd = results_root / scale / e.notebook / e.run
+                    (rd / RECORD_FILE).write_text(json.dumps(
+                        {"hash": hashes[e.name], "status": status, "seconds": round(seconds, 1), "error": error,
+                         "parameters": e.parameters, "library": rtmposelib.__version__}, indent=2) + "\n")
+                    finish(e, status, seconds, error)
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    summary = pd.DataFrame([rows[e.name] for e in todo if e.name in rows],
+                           columns=["entry", "status", "seconds", "metric", "error"])
+    return summary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", choices=sorted(SCALES), default="cpu", help="run scale (default: cpu)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="entries, notebooks or globs (plus dependencies)")
+    parser.add_argument("--jobs", type=int, default=1, help="independent entries run in parallel")
+    parser.add_argument("--force", action="store_true", help="rerun selected entries even when cached")
+    parser.add_argument("--results", default="results", help="results root (default: results)")
+    parser.add_argument("--list", action="store_true", help="print the plan and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rtmposelib.experiments import plan
+
+    entries = plan(args.scale)
+    if args.list:
+        for e in entries:
+            print(f"{e.name:45s} after {', '.join(e.after) or '-'}")
+        return 0
+    t0 = time.perf_counter()
+    summary = run_suite(entries, scale=args.scale, results_root=args.results, jobs=args.jobs, force=args.force,
+                        only=args.only)
+    with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 60):
+        print(summary.drop(columns="error").to_string(index=False))
+    bad = summary[~summary["status"].isin(["ok", "cached"])]
+    print(f"[suite] {len(summary) - len(bad)}/{len(summary)} entries succeeded in "
+          f"{time.perf_counter() - t0:.0f} s")
+    for _, row in bad.iterrows():
+        print(f"[suite] {row['status']}: {row['entry']}: {row['error']}")
+    return 1 if len(bad) else 0

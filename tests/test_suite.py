@@ -1,0 +1,106 @@
+"""Suite behaviour with tiny dummy notebooks: runs, cache hits, failures, dependencies, parallel jobs."""
+from __future__ import annotations
+
+import json
+import time
+
+import nbformat
+import pytest
+
+from rtmposelib.suite import Entry, run_suite, scrub_paths, select
+
+
+def _notebook(path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('out_dir = "."\nscale = "smoke"\nresults_root = "."\nvalue = 1.0\nfail = False')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+# kept import-light (json only) so that each execution costs little more than a kernel start
+WRITE = """import json, pathlib, time
+assert not fail, "deliberate failure"
+pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"value": value * 2, "stamp": time.time()}))"""
+
+SUM = """import json, pathlib
+vals = [json.loads(p.read_text())["value"] for p in pathlib.Path(results_root, "work").glob("*/metrics.json")]
+pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"total": sum(vals), "n": len(vals)}))"""
+
+
+@pytest.fixture
+def nbdir(tmp_path):
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    _notebook(d / "work.ipynb", WRITE)
+    _notebook(d / "total.ipynb", SUM)
+    return d
+
+
+def _entries(fail_b: bool = False):
+    work = [Entry("work", "a", {"value": 1.0}, key_metric="value"),
+            Entry("work", "b", {"value": 2.0, "fail": fail_b}, key_metric="value"),
+            Entry("work", "c", {"value": 3.0}, key_metric="value")]
+    return work + [Entry("total", "all", {}, after=tuple(e.name for e in work), key_metric="total")]
+
+
+def _stamp(root, run):
+    return json.loads((root / "smoke" / "work" / run / "metrics.json").read_text())["stamp"]
+
+
+def test_failure_caching_and_rerun_of_only_the_failed_entry(tmp_path, nbdir):
+    root = tmp_path / "results"
+    logs: list[str] = []
+    s1 = run_suite(_entries(fail_b=True), scale="smoke", results_root=root, notebooks_dir=nbdir, jobs=2,
+                   log=logs.append).set_index("entry")
+    assert s1.loc["work/a", "status"] == "ok" and s1.loc["work/c", "status"] == "ok"
+    assert s1.loc["work/b", "status"] == "failed" and "deliberate failure" in s1.loc["work/b", "error"]
+    assert s1.loc["total/all", "status"] == "blocked"
+    assert s1.loc["work/a", "metric"] == 2.0
+    # the failed run keeps its executed notebook for inspection, scrubbed of the machine's paths
+    executed = (root / "smoke" / "work" / "b" / "work.ipynb").read_text()
+    assert "deliberate failure" in executed and str(root.resolve()) not in executed and "<results>" in executed
+    stamps = {r: _stamp(root, r) for r in ("a", "c")}
+
+    s2 = run_suite(_entries(fail_b=False), scale="smoke", results_root=root, notebooks_dir=nbdir,
+                   log=logs.append).set_index("entry")
+    assert list(s2["status"]) == ["cached", "ok", "cached", "ok"]
+    assert {r: _stamp(root, r) for r in ("a", "c")} == stamps          # not re-executed
+    assert s2.loc["total/all", "metric"] == 12.0
+
+    s3 = run_suite(_entries(), scale="smoke", results_root=root, notebooks_dir=nbdir, log=logs.append)
+    assert (s3["status"] == "cached").all()
+    # --force with --only reruns just the selection; dependants see a new hash only if inputs changed
+    s4 = run_suite(_entries(), scale="smoke", results_root=root, notebooks_dir=nbdir, force=True,
+                   only=["work/a"], log=logs.append).set_index("entry")
+    assert list(s4.index) == ["work/a"] and s4.loc["work/a", "status"] == "ok"
+    assert _stamp(root, "a") > stamps["a"]
+    assert any("failed  work/b" in line for line in logs)
+    # an edited notebook invalidates its entries and their dependants, nothing else
+    _notebook(nbdir / "total.ipynb", SUM + "\n# edited")
+    s5 = run_suite(_entries(), scale="smoke", results_root=root, notebooks_dir=nbdir, log=logs.append)
+    assert list(s5["status"]) == ["cached", "cached", "cached", "ok"]
+
+
+def test_select_pulls_in_dependencies_and_rejects_bad_plans():
+    entries = _entries()
+    todo, chosen = select(entries, ["total"])
+    assert chosen == {"total/all"} and len(todo) == 4
+    assert [e.name for e in select(entries, ["work/*"])[0]] == ["work/a", "work/b", "work/c"]
+    with pytest.raises(ValueError, match="matches no entry"):
+        select(entries, ["nothing"])
+    with pytest.raises(ValueError, match="unknown entry"):
+        select([Entry("x", "1", after=("y/2",))], None)
+    with pytest.raises(ValueError, match="unique"):
+        select([Entry("x", "1"), Entry("x", "1")], None)
+
+
+def test_missing_notebook_is_named(tmp_path, nbdir):
+    with pytest.raises(FileNotFoundError, match="entry ghost/1: notebook"):
+        run_suite([Entry("ghost", "1")], scale="smoke", results_root=tmp_path, notebooks_dir=nbdir)
+
+
+def test_scrub_paths_longest_first():
+    text = "/a/b/results/x and /a/b/y"
+    assert scrub_paths(text, {"/a/b": "<project>", "/a/b/results": "<results>"}) == "<results>/x and <project>/y"
