@@ -117,3 +117,18 @@ def test_fingerprint():
     assert fp["torch"] == torch.__version__.split("+")[0]
     assert fp["cpu_model"] and fp["logical_cores"] >= 1 and fp["onnxruntime"] != "not installed"
     assert fp["torch_threads"] == torch.get_num_threads()
+
+
+def test_bench_command(tmp_path, capsys):
+    pytest.importorskip("rtmposelib.export.complexity", reason="engineer A's complexity not in yet")
+    from rtmposelib.cli import main
+
+    csv = tmp_path / "records.csv"
+    assert main(["bench", "--presets", "t", "--runs", "1", "--warmup", "0", "--backends", "ort",
+                 "--people", "1", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "rtmpose-t" in out and "3.204" in out and "GEMM peak" in out
+    records = pd.read_csv(csv)
+    assert set(records["mode"]) == {"model", "end_to_end"} and records["cpu_model"].notna().all()
+    with pytest.raises(ValueError, match="unknown presets"):
+        main(["bench", "--presets", "q", "--runs", "1"])

@@ -132,3 +132,31 @@ def test_export_keeps_training_mode(tmp_path):
     model = TinySimCC().train()
     export_onnx(model, tmp_path / "m.onnx", input_size=(W, H))
     assert model.training
+
+
+def test_export_command_with_training_checkpoint(tmp_path, capsys):
+    """`rtmpose export` loads our training checkpoint (EMA on request) and writes a parity-checked file."""
+    from rtmposelib.cli import main
+    from rtmposelib.config import preset
+    from rtmposelib.models.pose_model import build_model
+
+    torch.manual_seed(1)
+    trained = build_model(preset("rtmpose-t").model)
+    ema = {k: v * 0.9 if v.is_floating_point() else v for k, v in trained.state_dict().items()}
+    ckpt = tmp_path / "last.pth"
+    torch.save({"model": trained.state_dict(), "ema": {"module": ema}}, ckpt)
+    out = tmp_path / "t.onnx"
+    assert main(["export", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--ema",
+                 "--out", str(out), "--with-decode"]) == 0
+    assert "argmax_agree=1" in capsys.readouterr().out
+    x = torch.randn(1, 3, 256, 192)
+    kpts, scores = make_session(out).run(None, {"input": x.numpy()})
+    for weights, same in ((ema, True), (trained.state_dict(), False)):
+        reference = build_model(preset("rtmpose-t").model).eval()
+        reference.load_state_dict(weights)
+        with torch.no_grad():
+            _, ref_scores = SimCCDecode(split_ratio=2.0)(*reference(x))
+        assert np.allclose(scores, ref_scores.numpy(), atol=1e-4) == same
+    torch.save({"model": {"nonsense": torch.zeros(1)}}, ckpt)
+    with pytest.raises(ValueError, match="does not fit"):
+        main(["export", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--out", str(out)])

@@ -10,6 +10,7 @@ random input and the parity report is printed.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -72,4 +73,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), input (N, 3, {h}, {w}); "
           f"weights: {args.checkpoint or 'random'}")
     print("parity torch vs ONNX Runtime: " + ", ".join(f"{k}={v:.3g}" for k, v in report.items()))
+    if not np.isfinite(report["max_abs_logit"]):
+        print(f"error: the model gives non-finite outputs on random input; check the checkpoint "
+              f"{args.checkpoint}", file=sys.stderr)
+        return 1
     return 0
