@@ -51,3 +51,9 @@ def test_crop_box_centres_the_box():
     assert inp[0, 128, 96] == pytest.approx((255 - MEAN[0]) / STD[0], abs=1e-5)
     crop, m2 = warp_crop(image, c, s, (192, 256))
     assert np.allclose(m, m2) and crop.shape == (256, 192, 3)
+
+
+def test_normalize_equals_the_plain_formula():
+    crop = np.random.default_rng(0).integers(0, 256, (37, 23, 3), dtype=np.uint8)
+    ref = ((crop[:, :, ::-1].astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)
+    assert np.array_equal(normalize(crop), ref)

@@ -22,8 +22,11 @@ def normalize(crop_bgr: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 RGB, (x - MEAN) / STD."""
     if crop_bgr.ndim != 3 or crop_bgr.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) BGR image, got shape {crop_bgr.shape}")
-    rgb = crop_bgr[:, :, ::-1].astype(np.float32)
-    return np.ascontiguousarray(((rgb - MEAN) / STD).transpose(2, 0, 1))
+    out = np.empty((3, *crop_bgr.shape[:2]), dtype=np.float32)
+    for c in range(3):                                         # channel c of the output is RGB, input BGR
+        np.subtract(crop_bgr[:, :, 2 - c], MEAN[c], out=out[c], dtype=np.float32)
+        np.divide(out[c], STD[c], out=out[c])
+    return out
 
 
 def warp_crop(image: np.ndarray, center, scale, input_size: tuple[int, int], rotation: float = 0.0,
