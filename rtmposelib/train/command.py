@@ -1,0 +1,84 @@
+"""``rtmpose train``: train a preset on SynthPose or a COCO-format root, in one process or under torchrun.
+
+    rtmpose train --preset rtmpose-t --data synth:smoke --epochs 3 --batch-size 16 --out runs/t
+    torchrun --nproc_per_node=2 -m rtmposelib.cli train --preset rtmpose-t ... (effective batch = 2 x B)
+
+``--pretrain-heatmap`` runs the UDP heatmap pre-training of the preset's backbone instead
+(:mod:`rtmposelib.train.pretrain`); ``--init-backbone RUN_DIR_OR_CKPT`` starts from such a run.
+Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves ``last.pth`` and exits with code 130;
+``--resume`` continues exactly.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from rtmposelib.config import PRESETS, preset, simcc_sigma
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="rtmpose-t", choices=sorted(PRESETS), help="model-zoo preset")
+    parser.add_argument("--data", default="synth:smoke", help="synth:smoke | synth:cpu | synth:<n> | COCO root")
+    parser.add_argument("--out", required=True, help="run folder (checkpoints, history.csv, metrics.json)")
+    parser.add_argument("--epochs", type=int, help="run length (default: the preset's)")
+    parser.add_argument("--batch-size", type=int, help="per process (default: the preset's)")
+    parser.add_argument("--lr", type=float, help="base learning rate (default: the preset's)")
+    parser.add_argument("--warmup-iters", type=int, help="linear warm-up iterations (default 1000)")
+    parser.add_argument("--stage2-epochs", type=int, help="last epochs with the weak pipeline")
+    parser.add_argument("--val-interval", type=int, help="epochs between validations")
+    parser.add_argument("--input-size", type=int, nargs=2, metavar=("W", "H"), help="crop size, multiples of 32")
+    parser.add_argument("--workers", type=int, help="DataLoader workers per process")
+    parser.add_argument("--seed", type=int, help="run seed (default: the preset's, 21)")
+    parser.add_argument("--device", help="cpu | cuda | cuda:N (default: cuda when available)")
+    parser.add_argument("--max-iters", type=int, help="pause after this many iterations (resumable)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pth")
+    parser.add_argument("--pretrain-heatmap", action="store_true", help="UDP heatmap pre-training run")
+    parser.add_argument("--init-backbone", help="checkpoint or run folder whose backbone initialises ours")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def config_from_args(args: argparse.Namespace):
+    """The RunConfig that the command line describes."""
+    from rtmposelib.train.pretrain import finetune_config, heatmap_pretrain_config
+
+    cfg = preset(args.preset)
+    t = cfg.train
+    changes = {"epochs": args.epochs, "batch_size": args.batch_size, "base_lr": args.lr,
+               "warmup_iters": args.warmup_iters, "val_interval": args.val_interval, "seed": args.seed}
+    t = replace(t, **{k: v for k, v in changes.items() if v is not None})
+    if args.epochs is not None and args.stage2_epochs is None:       # keep the weak stage's share
+        t = replace(t, stage2_epochs=0 if args.epochs == 1 else
+                    max(1, min(args.epochs - 1, round(args.epochs * cfg.train.stage2_epochs / cfg.train.epochs))))
+    if args.stage2_epochs is not None:
+        t = replace(t, stage2_epochs=args.stage2_epochs)
+    t = replace(t, val_interval=min(t.val_interval, t.epochs))
+    data = replace(cfg.data, source=args.data, **({"num_workers": args.workers} if args.workers is not None else {}))
+    cfg = replace(cfg, train=t, data=data)
+    if args.input_size:
+        size = tuple(args.input_size)
+        cfg = replace(cfg, model=replace(cfg.model, input_size=size),
+                      codec=replace(cfg.codec, input_size=size, sigma=simcc_sigma(size, cfg.codec.split_ratio),
+                                    heatmap_size=(size[0] // 4, size[1] // 4)))
+    if args.pretrain_heatmap:
+        cfg = heatmap_pretrain_config(cfg, epochs=args.epochs)
+    if args.init_backbone:
+        cfg = finetune_config(cfg, args.init_backbone)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from rtmposelib.train.checkpoint import TrainingInterrupted
+    from rtmposelib.train.loop import fit
+
+    cfg = config_from_args(args)
+    try:
+        result = fit(cfg, out_dir=args.out, resume=args.resume, device=args.device, max_iters=args.max_iters,
+                     progress=not args.no_progress)
+    except TrainingInterrupted as stop:
+        print(f"interrupted: {stop}")
+        return 130
+    m = result.metrics
+    ap = m.get("val", {}).get("AP")
+    print(f"{cfg.name}: {m['iterations']}/{m['total_iters']} iterations, final loss {m['final_loss']}, "
+          f"val AP {ap if ap is not None else '-'}, run in {result.out_dir}")
+    return 0
