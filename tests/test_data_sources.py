@@ -49,3 +49,14 @@ def test_coco_root_plus_aic_extra(shared_data, tmp_path):
     assert isinstance(train, CombinedDataset) and train.repeats == [3, 1]
     assert len(train) == 3 * 12 + 9 and len(val) == 12
     assert train[len(train) - 1]["visible"][:5].sum() == 0
+
+
+def test_dataloader_workers_give_the_same_batches():
+    import torch
+    from torch.utils.data import DataLoader
+    train, _ = build_datasets(PRESETS["rtmpose-t"])
+    train.set_epoch(3)
+    a = next(iter(DataLoader(train, batch_size=4, num_workers=0)))
+    b = next(iter(DataLoader(train, batch_size=4, num_workers=1)))
+    assert a["image"].shape == (4, 3, 256, 192) and a["target_x"].shape == (4, 17, 384)
+    assert all(torch.equal(a[k], b[k]) for k in a)
