@@ -13,7 +13,7 @@ import numpy as np
 def xywh_to_clipped_xyxy(xywh, image_size: tuple[int, int]) -> np.ndarray:
     """COCO box (x, y, w, h) -> (x1, y1, x2, y2) float32 with corners clipped to the image.
 
-    image_size: (W, h) pixels. x is clipped to [0, W-1], y to [0, H-1], as MMPose's COCO parser.
+    image_size: (W, H) pixels. x is clipped to [0, W-1], y to [0, H-1], as MMPose's COCO parser.
     """
     x, y, w, h = (float(v) for v in xywh)
     img_w, img_h = image_size
