@@ -42,7 +42,10 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     else:
         from rtmposelib.models.mmpose_checkpoint import load_mmpose_checkpoint
         return load_mmpose_checkpoint(model, ckpt)
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as err:                      # shape mismatches
+        raise ValueError(f"{path} does not fit this preset: {str(err).splitlines()[1:2]}") from None
     if missing or unexpected:
         raise ValueError(f"{path} does not fit this preset: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return model
