@@ -13,16 +13,21 @@ from rtmposelib.infer.detector import (DET_MEAN, DET_STD, CallableDetector, Grou
                                        RTMDetDetector, ResultsFileDetector, letterbox)
 
 
+KPTS = {"keypoints": [15, 30, 2] + [0] * 48, "num_keypoints": 1}
+
+
 @pytest.fixture
 def coco_file(tmp_path):
     coco = {
         "images": [{"id": 7, "file_name": "000000000007.jpg", "width": 100, "height": 80},
                    {"id": 9, "file_name": "empty.jpg", "width": 100, "height": 80}],
         "annotations": [
-            {"id": 1, "image_id": 7, "category_id": 1, "bbox": [10, 20, 30, 40], "iscrowd": 0},
-            {"id": 2, "image_id": 7, "category_id": 1, "bbox": [90, 70, 50, 50], "iscrowd": 0},
-            {"id": 3, "image_id": 7, "category_id": 1, "bbox": [0, 0, 50, 50], "iscrowd": 1},
-            {"id": 4, "image_id": 7, "category_id": 1, "bbox": [120, 10, 5, 5], "iscrowd": 0},
+            {"id": 1, "image_id": 7, "category_id": 1, "bbox": [10, 20, 30, 40], "iscrowd": 0, **KPTS},
+            {"id": 2, "image_id": 7, "category_id": 1, "bbox": [90, 70, 50, 50], "iscrowd": 0, **KPTS},
+            {"id": 3, "image_id": 7, "category_id": 1, "bbox": [0, 0, 50, 50], "iscrowd": 1, **KPTS},
+            {"id": 4, "image_id": 7, "category_id": 1, "bbox": [120, 10, 5, 5], "iscrowd": 0, **KPTS},
+            {"id": 5, "image_id": 7, "category_id": 1, "bbox": [10, 10, 5, 5], "iscrowd": 0,
+             "keypoints": [0] * 51, "num_keypoints": 0},
         ],
         "categories": [{"id": 1, "name": "person"}],
     }
@@ -37,7 +42,8 @@ def test_ground_truth_boxes_clipped_like_mmpose(coco_file):
     # second box clipped to (W - 1, H - 1) = (99, 79); the box right of the image has zero area
     np.testing.assert_allclose(boxes, [[10, 20, 40, 60], [90, 70, 99, 79]])
     np.testing.assert_array_equal(scores, [1, 1])
-    assert dict(det.skipped) == {"crowd": 1, "zero_area_box": 1}
+    assert dict(det.skipped) == {"crowd": 1, "zero_area_box": 1, "no_keypoints": 1}
+    assert len(GroundTruthDetector(coco_file, require_keypoints=False)(None, key=7)[0]) == 3
     np.testing.assert_allclose(det(None, key="some/dir/000000000007.jpg")[0], boxes)
     assert det(None, key="empty.jpg")[0].shape == (0, 4)          # an image without people
     with pytest.raises(ValueError, match="no image named 'cat.jpg'"):

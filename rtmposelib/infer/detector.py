@@ -85,10 +85,11 @@ def _read_json(path: str | Path, what: str):
 class GroundTruthDetector:
     """Annotated boxes of ``ann_file`` (COCO keypoints format), all with score 1.
 
-    Crowd regions and boxes of non-positive size are left out (counted in ``skipped``).
+    Crowd regions, boxes of non-positive size and (``require_keypoints``, as the evaluation dataset)
+    people without labelled keypoints are left out, counted in ``skipped``.
     """
 
-    def __init__(self, ann_file: str | Path, *, category_id: int = 1) -> None:
+    def __init__(self, ann_file: str | Path, *, category_id: int = 1, require_keypoints: bool = True) -> None:
         coco = _read_json(ann_file, "annotation file")
         if not isinstance(coco, dict) or "images" not in coco or "annotations" not in coco:
             raise ValueError(f"{ann_file}: expected a COCO dict with 'images' and 'annotations'")
@@ -100,6 +101,9 @@ class GroundTruthDetector:
                 continue
             if ann.get("iscrowd", 0):
                 self.skipped["crowd"] += 1
+                continue
+            if require_keypoints and not _has_keypoints(ann):
+                self.skipped["no_keypoints"] += 1
                 continue
             if ann["image_id"] not in sizes:
                 raise ValueError(f"{ann_file}: annotation {ann.get('id')} refers to unknown image "
@@ -118,6 +122,12 @@ class GroundTruthDetector:
     def __call__(self, image_bgr: np.ndarray | None, key: int | str | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
         return self._lookup.lookup(key)
+
+
+def _has_keypoints(ann: dict) -> bool:
+    """As the dataset's filter: ``num_keypoints`` (default: labelled points) > 0 and some x, y > 0."""
+    xy = np.asarray(ann.get("keypoints") or [0, 0, 0], np.float64).reshape(-1, 3)[:, :2]
+    return ann.get("num_keypoints", np.count_nonzero(xy.max(axis=1))) > 0 and xy.max() > 0
 
 
 class ResultsFileDetector:

@@ -29,7 +29,7 @@ class Poses:
     """The people found in one frame (N instances, K keypoints), all in image pixels.
 
     keypoints (N, K, 2) float32; keypoint_scores (N, K); boxes (N, 4) xyxy the crops were made from;
-    box_scores (N,); scores (N,) instance scores (box score x mean keypoint score > 0.2);
+    box_scores (N,); scores (N,) float64 instance scores (box score x mean keypoint score > 0.2);
     centers / scales (N, 2) the padded aspect-fixed crop boxes; areas (N,) = S_w * S_h.
     """
 
@@ -62,7 +62,7 @@ class Poses:
             kpts = np.concatenate([self.keypoints[i], self.keypoint_scores[i][:, None]], axis=1)
             x1, y1, x2, y2 = (float(v) for v in self.boxes[i])
             out.append({"image_id": image_id, "category_id": category_id,
-                        "keypoints": [round(float(v), 3) for v in kpts.reshape(-1)],
+                        "keypoints": kpts.reshape(-1).astype(float).tolist(),
                         "score": float(self.scores[i]), "area": float(self.areas[i]),
                         "bbox": [x1, y1, x2 - x1, y2 - y1]})
         return out
@@ -73,7 +73,7 @@ def rescore(box_scores: np.ndarray, keypoint_scores: np.ndarray, thr: float = KP
     above = keypoint_scores > thr
     n_above = above.sum(axis=1)
     mean = np.where(n_above > 0, (keypoint_scores * above).sum(axis=1) / np.maximum(n_above, 1), 0.0)
-    return (np.asarray(box_scores, np.float64) * mean).astype(np.float32)
+    return np.asarray(box_scores, np.float64) * mean
 
 
 class PoseRunner:
@@ -171,7 +171,7 @@ class TopdownPipeline:
             kpts3 = np.concatenate([poses.keypoints, poses.keypoint_scores[..., None]], axis=-1)
             keep = np.asarray(oks_nms(kpts3, poses.scores, poses.areas, self.metainfo.sigmas,
                                       thr=self.pose_nms_thr), dtype=np.int64)
-            poses = poses.select(keep)
+            poses = poses.select(np.sort(keep))                # survivors in detector order
         t3 = time.perf_counter()
         self.timings["pre"] += t1 - t0
         self.timings["pose"] += t2 - t1
