@@ -1,0 +1,127 @@
+"""``rtmpose demo``: pose estimation on an image, a folder of frames or a video.
+
+Examples::
+
+    rtmpose demo clip.mp4 --pose runs/m/best.pth --preset rtmpose-m --det onnx:rtmdet_nano.onnx --det-interval 5
+    rtmpose demo val2017/ --pose rtmpose-t.onnx --det gt:annotations/person_keypoints_val2017.json
+    rtmpose demo photo.jpg --pose rtmpose-t --det file:person_detection_results.json
+
+``--pose`` is a preset name (random weights: for plumbing only), one of our / MMPose's checkpoints
+(.pth; architecture from the checkpoint's saved config, else ``--preset``) or an exported .onnx file.
+``--det`` is ``gt:ANN.json`` (annotated boxes), ``file:RESULTS.json`` (COCO detection results) or
+``onnx:DET.onnx`` (RTMDet with MMDeploy end-to-end outputs). Frames are looked up in gt/file sources
+by file name (folders, images) or by frame index as image id (videos). Outputs: see
+:mod:`rtmposelib.infer.video`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="an image, a folder of frames or a video file")
+    parser.add_argument("--pose", required=True, help="preset name | checkpoint .pth | model .onnx")
+    parser.add_argument("--det", required=True, help="gt:ANN.json | file:RESULTS.json | onnx:DET.onnx")
+    parser.add_argument("--preset", default="rtmpose-t", help="architecture of a .pth without saved config")
+    parser.add_argument("--dataset", default="coco", help="keypoint metainfo name (rtmposelib.data.metainfo)")
+    parser.add_argument("--ann", default=None, help="COCO file mapping file names to ids for --det file:")
+    parser.add_argument("--det-interval", type=int, default=1, help="run the detector every N frames")
+    parser.add_argument("--det-thr", type=float, default=0.5, help="detection score threshold")
+    parser.add_argument("--pose-kpt-thr", type=float, default=0.5,
+                        help="keypoint score needed to derive a tracking box from a pose")
+    parser.add_argument("--kpt-thr", type=float, default=0.3, help="drawing threshold")
+    parser.add_argument("--flip", action="store_true", help="flip test")
+    parser.add_argument("--no-smooth", action="store_true", help="disable One-Euro smoothing")
+    parser.add_argument("--annotate", default="mp4", choices=("mp4", "gif", "none"))
+    parser.add_argument("--max-frames", type=int, default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default="demo_out", help="output folder")
+
+
+def build_detector(spec: str, *, score_thr: float, ann_file: str | None = None):
+    """A detector from ``gt:PATH`` | ``file:PATH`` | ``onnx:PATH``."""
+    from rtmposelib.infer.detector import GroundTruthDetector, RTMDetDetector, ResultsFileDetector
+
+    kind, _, path = spec.partition(":")
+    if not path or kind not in ("gt", "file", "onnx"):
+        raise ValueError(f"--det must be gt:ANN.json, file:RESULTS.json or onnx:DET.onnx, got {spec!r}")
+    if kind == "gt":
+        return GroundTruthDetector(path)
+    if kind == "file":
+        return ResultsFileDetector(path, score_thr=score_thr, ann_file=ann_file)
+    return RTMDetDetector.from_onnx(path, score_thr=score_thr)
+
+
+def build_pose(spec: str, *, preset_name: str):
+    """(pose model or .onnx path, RunConfig) from a preset name, a .pth or an .onnx file."""
+    from rtmposelib.config import PRESETS, preset
+
+    if spec in PRESETS:
+        from rtmposelib.models.pose_model import build_model
+        print(f"note: {spec} has random weights; pass a checkpoint for meaningful poses", file=sys.stderr)
+        cfg = preset(spec)
+        return build_model(cfg.model), cfg
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"--pose {spec!r} is neither a preset ({', '.join(PRESETS)}) nor a file")
+    if path.suffix == ".onnx":
+        return str(path), preset(preset_name)
+    cfg = _saved_config(path) or preset(preset_name)
+    from rtmposelib.eval.command import load_weights
+    from rtmposelib.models.pose_model import build_model
+    return load_weights(build_model(cfg.model), path), cfg
+
+
+def _saved_config(path: Path):
+    """The RunConfig saved in one of our checkpoints (model and codec parts), or None."""
+    import torch
+    from dataclasses import replace
+
+    from rtmposelib.config import CodecConfig, ModelConfig, RunConfig
+
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    saved = ckpt.get("config") if isinstance(ckpt, dict) else None
+    if saved is None:
+        return None
+    saved = json.loads(saved) if isinstance(saved, str) else saved
+
+    def build(cls, values: dict):
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in names})
+
+    return replace(RunConfig(), name=saved.get("name", path.stem), model=build(ModelConfig, saved["model"]),
+                   codec=build(CodecConfig, saved["codec"]))
+
+
+def run(args: argparse.Namespace) -> int:
+    from rtmposelib.codecs import build_codec
+    from rtmposelib.data.metainfo import get_metainfo
+    from rtmposelib.infer.topdown import TopdownPipeline
+    from rtmposelib.infer.tracker import PoseTracker
+    from rtmposelib.infer.video import run_demo
+
+    try:
+        pose, cfg = build_pose(args.pose, preset_name=args.preset)
+        detector = build_detector(args.det, score_thr=args.det_thr, ann_file=args.ann)
+        pipeline = TopdownPipeline(pose, detector, metainfo=get_metainfo(args.dataset),
+                                   codec=build_codec(cfg.codec), flip_test=args.flip, device=args.device)
+        tracker = PoseTracker(pipeline, det_interval=args.det_interval, det_thr=args.det_thr,
+                              pose_kpt_thr=args.pose_kpt_thr, smooth=not args.no_smooth)
+        metrics = run_demo(args.input, pipeline, out_dir=args.out, tracker=tracker,
+                           annotate=None if args.annotate == "none" else args.annotate,
+                           kpt_thr=args.kpt_thr, max_frames=args.max_frames)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"rtmpose demo: error: {err}", file=sys.stderr)
+        return 2
+    fps = metrics["fps"]
+    print(f"{metrics['frames']} frames ({metrics['detector_runs']} detector runs); frames/s: "
+          + ", ".join(f"{k} {v}" for k, v in fps.items()))
+    print(f"jitter (px/frame^2): raw {metrics['jitter_raw']}, smoothed {metrics['jitter_smoothed']}")
+    for message in metrics["messages"]:
+        print(f"  {message}")
+    print(f"wrote {Path(args.out)}")
+    return 0
