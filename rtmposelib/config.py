@@ -133,6 +133,7 @@ class DataConfig:
     bbox_padding: float = 1.25
     num_workers: int = 2
     extra_train: tuple[str, ...] = ()            # more COCO-format roots (e.g. AIC mapped to COCO)
+    val_headbox_file: str | None = None          # MPII head boxes (.mat as mpii_gt_val.mat, or .json); None = estimate
 
 
 @dataclass(frozen=True)
