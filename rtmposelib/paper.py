@@ -119,7 +119,8 @@ def export_side_by_side(ours: pd.DataFrame, table: int | str, out_dir, *, digits
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     joined = side_by_side(ours, table)
-    stem = f"table{_table_key(table)}_side_by_side"
+    key = _table_key(table)
+    stem = f"{'table' if key.isdigit() else ''}{key}_side_by_side"
     joined.to_csv(out / f"{stem}.csv", index=False)
     (out / f"{stem}.md").write_text(to_markdown(joined, digits=digits))
     (out / f"{stem}.tex").write_text(to_latex(joined, digits=digits, caption=f"Paper table {table}: paper vs ours"))

@@ -52,7 +52,7 @@ SCALES: dict[str, Scale] = {
     "smoke": Scale(
         name="smoke", data_source="synth:smoke", epochs=1, batch_size=8, warmup_iters=2, val_interval=1,
         model_size="t", input_size=(64, 64), seeds=(0,),
-        roadmap_steps=("baseline", "pretrain", "gau", "more_epochs"),
+        roadmap_steps=("baseline", "pretrain", "kernel7"),
         kernel_sizes=(1, 7), inv_temperatures=(1.0, 10.0), sweep_seeds=(0,), max_iters=2, num_workers=0,
         timeout=300, latency_runs=(2, 5), model_sizes=("t",)),
     "cpu": Scale(

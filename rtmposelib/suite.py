@@ -34,6 +34,7 @@ from rtmposelib.scales import SCALES, get_scale
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 RECORD_FILE = "suite.json"
+TEXT_SUFFIXES = (".ipynb", ".json", ".csv", ".md", ".tex", ".txt")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "RTMPOSE_THREADS")
 
 
@@ -44,6 +45,7 @@ class Entry:
     parameters: dict[str, Any] = field(default_factory=dict)   # papermill parameters (JSON values)
     after: tuple[str, ...] = ()                # names ("notebook/run") of entries that must succeed first
     key_metric: str | None = None              # metrics.json key shown in the summary
+    requires_success: bool = True              # False: runs once its dependencies finished, even if failed
 
     @property
     def name(self) -> str:
@@ -119,8 +121,10 @@ def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, re
         status, error = "failed", f"{exc.ename}: {exc.evalue}"[:300]
     except Exception as exc:  # kernel death, timeout, unreadable notebook: reported, never fatal to the suite
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:300]
-    if output.is_file():
-        output.write_text(scrub_paths(output.read_text(), _path_tokens(results_root, notebooks_dir)))
+    tokens = _path_tokens(results_root, notebooks_dir)
+    for f in run_dir.rglob("*"):   # the executed notebook and every text record it wrote
+        if f.suffix in TEXT_SUFFIXES and f.is_file():
+            f.write_text(scrub_paths(f.read_text(errors="replace"), tokens))
     if status == "ok" and not (run_dir / "metrics.json").is_file():
         status, error = "failed", f"{entry.notebook}.ipynb finished without writing metrics.json"
     return status, error
@@ -187,7 +191,7 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
             deps = [rows.get(d) for d in e.after]
             if any(r is None for r in deps):
                 continue
-            if any(r["status"] not in ("ok", "cached") for r in deps):
+            if e.requires_success and any(r["status"] not in ("ok", "cached") for r in deps):
                 del pending[name]
                 changed = True
                 finish(e, "blocked", 0.0, "a dependency did not succeed")

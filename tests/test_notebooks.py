@@ -1,0 +1,115 @@
+"""Every notebook of the suite at smoke scale through papermill, asserting on the files it wrote; and the
+house rules for committed notebooks (no outputs, a parameters cell, no def/class/loops)."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from rtmposelib.experiments import plan
+from rtmposelib.suite import NOTEBOOKS_DIR, run_suite
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebooks_are_thin_and_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1
+    assert "parameters" in code[0].metadata.get("tags", [])
+    for cell in code:
+        assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: committed with outputs"
+        assert not re.search(r"^\s*(def|class|for|while|lambda)\b", cell.source, re.M), f"{path.name}: logic in a cell"
+    assert "/work" not in path.read_text() and "/home" not in path.read_text()
+
+
+def test_the_plan_uses_every_notebook():
+    assert {e.notebook for e in plan("cpu")} == {p.stem for p in NOTEBOOKS}
+    assert {e.notebook for e in plan("smoke")} == {p.stem for p in NOTEBOOKS}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    summary = run_suite(plan("smoke"), scale="smoke", results_root=root, jobs=2, log=lambda *_: None)
+    return root / "smoke", summary.set_index("entry")
+
+
+def _metrics(run: Path) -> dict:
+    return json.loads((run / "metrics.json").read_text())
+
+
+def _finite(d: dict, keys) -> None:
+    for k in keys:
+        assert k in d and d[k] is not None and math.isfinite(d[k]), f"{k} missing or not finite in {d}"
+
+
+def test_every_entry_succeeds_and_records_itself(smoke):
+    root, summary = smoke
+    assert (summary["status"] == "ok").all(), summary[summary["status"] != "ok"].to_string()
+    for entry in summary.index:
+        run = root / entry
+        assert (run / "config.json").is_file() and (run / "suite.json").is_file()
+        executed = (run / f"{entry.split('/')[0]}.ipynb").read_text()
+        assert str(root) not in executed and "<results>" in executed     # machine paths scrubbed
+
+
+def test_training_runs(smoke):
+    root, _ = smoke
+    for run in ("pretrain_heatmap/heatmap", "train_step/baseline-seed0", "train_step/kernel7-seed0",
+                "train_step/kernel1-seed0", "train_step/tau1-seed0"):
+        m = _metrics(root / run)
+        _finite(m, ["AP", "AP50", "AR", "train_seconds", "iterations"])
+        assert 0.0 <= m["AP"] <= 100.0 and m["iterations"] >= 1
+        assert len(pd.read_csv(root / run / "history.csv")) == m["iterations"]
+    assert _metrics(root / "train_step/kernel1-seed0")["kernel_size"] == 1
+    assert _metrics(root / "train_step/tau1-seed0")["inv_temperature"] == 1.0
+    cfg = json.loads((root / "train_step/pretrain-seed0/config.json").read_text())
+    assert cfg["train"]["init_backbone"].endswith("last.pth")          # fine-tuned from the pre-training run
+    assert json.loads((root / "pretrain_heatmap/heatmap/config.json").read_text())["model"]["head"] == "heatmap"
+
+
+def test_roadmap_and_sweeps(smoke):
+    root, _ = smoke
+    rd = root / "roadmap/summary"
+    summary = pd.read_csv(rd / "roadmap.csv")
+    assert list(summary["step"]) == ["baseline", "pretrain", "kernel7"]
+    assert (rd / "fig3_roadmap.png").stat().st_size > 5000
+    assert (rd / "fig3_side_by_side.md").read_text().startswith("| row | column | paper | ours | diff | note |")
+    _finite(_metrics(rd), ["final_ap", "baseline_ap"])
+    sw = root / "sweeps/summary"
+    assert pd.read_csv(sw / "table2_kernel.csv")["kernel_size"].tolist() == [1, 7]
+    assert pd.read_csv(sw / "table3_temperature.csv")["inv_temperature"].tolist() == [1.0, 10.0]
+    for name in ("table2_kernel.png", "table3_temperature.png", "table2_side_by_side.tex", "table3_side_by_side.csv"):
+        assert (sw / name).is_file()
+
+
+def test_tables_figures_and_demo(smoke):
+    root, _ = smoke
+    t1 = pd.read_csv(root / "table1_complexity/tables/table1.csv").set_index("method")
+    assert abs(t1.loc["SimCC*", "params_m"] - 23.59) < 0.05                   # paper Table 1
+    side = pd.read_csv(root / "table1_complexity/tables/table1_side_by_side.csv")
+    assert side["diff"].abs().max() < 0.05
+    _finite(_metrics(root / "table1_complexity/tables"), ["rtmpose_t_params", "rtmpose_t_gflops"])
+    assert _metrics(root / "table1_complexity/tables")["rtmpose_t_params"] == 3337007
+    ev = pd.read_csv(root / "eval_tables/tables/eval_protocols.csv")
+    assert {"ground truth", "detector"} <= set(ev["boxes"])
+    _finite(_metrics(root / "eval_tables/tables"), ["synth_AP_gt_flip", "synth_AP_gt", "synth_AP_det"])
+    assert (root / "eval_tables/tables/paper_table9.csv").is_file()
+    _finite(_metrics(root / "speed_tables/tables"), ["ort_ms_t", "torch_ms_t"])
+    pts = pd.read_csv(root / "speed_accuracy/figures/points.csv")
+    assert len(pts) == 3 and pts["latency_ms"].gt(0).all() and pts["gflops"].gt(0).all()
+    for fig in ("fig1_speed_accuracy.png", "fig5_gflops_accuracy.png"):
+        assert (root / "speed_accuracy/figures" / fig).stat().st_size > 5000
+    demo = _metrics(root / "pipeline_video/demo")
+    _finite(demo, ["fps_total", "frames", "detector_runs"])
+    assert demo["frames"] == 8 and demo["detector_runs"] == 2                 # detection every 5 frames
+    assert (root / "pipeline_video/demo/demo/annotated.gif").is_file()
+    runs = pd.read_csv(root / "explorer/all/runs.csv")
+    assert len(runs) == _metrics(root / "explorer/all")["runs"] >= 13
