@@ -91,7 +91,7 @@ def _build(cfg: RunConfig, info: D.DistInfo):
     from rtmposelib.losses import build_loss
     from rtmposelib.models.pose_model import build_model
 
-    train_set, _ = build_datasets(cfg)
+    train_set, val_set = build_datasets(cfg)
     model = build_model(cfg.model)
     init = cfg.train.init_backbone
     if init == "heatmap":
@@ -103,12 +103,13 @@ def _build(cfg: RunConfig, info: D.DistInfo):
     optimizer = build_optimizer(model, cfg.train)
     ema = ExpMomentumEMA(model, momentum=cfg.train.ema_momentum, gamma=cfg.train.ema_gamma) \
         if cfg.train.ema else None
-    return train_set, model, build_loss(cfg.loss).to(info.device), optimizer, ema
+    return train_set, val_set, model, build_loss(cfg.loss).to(info.device), optimizer, ema
 
 
-def _validate(eval_model: nn.Module, cfg: RunConfig, info: D.DistInfo) -> dict:
+def _validate(eval_model: nn.Module, cfg: RunConfig, info: D.DistInfo, datasets: tuple) -> dict:
+    """COCO keypoint metrics of ``eval_model`` on the val split (B's official protocol)."""
     from rtmposelib.eval.evaluate import evaluate
-    return evaluate(eval_model, cfg, split="val", device=str(info.device))
+    return evaluate(eval_model, cfg, split="val", device=str(info.device), datasets=datasets)
 
 
 def _run_record(cfg: RunConfig, info: D.DistInfo, iters_per_epoch: int, total_iters: int) -> dict:
@@ -152,7 +153,7 @@ def fit(cfg: RunConfig, *, out_dir, resume: bool = False, device=None, max_iters
 def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iters: int | None,
          progress: bool) -> TrainResult:
     seed_everything(cfg.train.seed)
-    train_set, model, loss_fn, optimizer, ema = _build(cfg, info)
+    train_set, val_set, model, loss_fn, optimizer, ema = _build(cfg, info)
     iters_per_epoch = D.per_rank_length(len(train_set), info) // cfg.train.batch_size
     if iters_per_epoch == 0:
         raise ValueError(f"the training set has {len(train_set)} instances, fewer than one batch of "
@@ -160,7 +161,7 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
     total_iters = cfg.train.epochs * iters_per_epoch
     state = TrainState(cfg=cfg, info=info, out_dir=out_dir, model=model, ddp_model=D.wrap_model(model, info),
                        loss_fn=loss_fn, optimizer=optimizer, ema=ema, train_set=train_set,
-                       iters_per_epoch=iters_per_epoch, total_iters=total_iters)
+                       iters_per_epoch=iters_per_epoch, total_iters=total_iters, val_set=val_set)
     if resume and (out_dir / "last.pth").is_file():
         state.load(load_training_state(out_dir / "last.pth"))
     elif info.is_main:
@@ -233,7 +234,8 @@ def _run(state: TrainState, *, stop_at: int, stop: StopSignal, progress: bool) -
         if state.iteration % ipe == 0:                                      # the epoch is complete
             if (epoch + 1) % cfg.train.val_interval == 0 or state.iteration == state.total_iters:
                 if info.is_main:
-                    state.record_validation(_validate(state.eval_model, cfg, info), epoch)
+                    metrics = _validate(state.eval_model, cfg, info, (state.train_set, state.val_set))
+                    state.record_validation(metrics, epoch)
                 D.barrier(info)
             state.save_last()
         elif state.iteration >= stop_at or stopping:

@@ -41,6 +41,7 @@ class TrainState:
     optimizer: torch.optim.Optimizer
     ema: ExpMomentumEMA | None
     train_set: object
+    val_set: object
     iters_per_epoch: int
     total_iters: int
     iteration: int = 0                    # optimiser steps done in this run
