@@ -4,11 +4,15 @@
   iterations per run, a subset of the roadmap steps and sweep points, one seed. Numbers are meaningless;
   only the plumbing is exercised.
 * ``cpu`` -- the default of ``make reproduce``: the whole roadmap (Fig. 3) and both sweeps (Tables 2, 3)
-  on SynthPose within about 45 minutes on 2 cores. To fit, the CSPNeXt-m of the paper's roadmap becomes
-  CSPNeXt-t and the crop shrinks from 192x256 to 96x128 (w, h) -- the roadmap's relative steps
+  on SynthPose within about 45 minutes on 2 cores (``--jobs 2``). To fit, the CSPNeXt-m of the paper's
+  roadmap becomes CSPNeXt-t and the crop shrinks from 192x256 to 96x128 (w, h) -- the roadmap's relative steps
   (kernel, GAU, sigma, temperature, schedule, EMA, augmentation) are unchanged, the Gaussian sigmas are
   rescaled with the bin count (Eq. 6). Every roadmap step runs with several seeds so that its effect is
-  reported as mean +- std. Run lengths are set so that AP is far above the untrained model's.
+  reported as mean +- std. Budget, measured: one training step of RTMPose-t at 96x128 costs ~13 ms per
+  crop on a free core (~38 ms on our shared, 3x oversubscribed machine) and data ~5 ms, so a 210-epoch
+  run becomes 2 epochs of SynthPose-400 (~1200 people, batch 16, ~150 iterations, ~40 s); 41 training
+  runs (11 steps x 3 seeds, 7 extra sweep points, the pre-training) on 2 parallel jobs, plus evaluation,
+  latency and the demo, fit the 45 minutes.
 * ``paper`` -- COCO at ``$RTMPOSE_COCO`` (default ``data/coco``), the official recipe unchanged
   (420 / 210 epochs, batch 256 per process, 1000 warm-up iterations), meant for GPUs under torchrun.
 
@@ -56,10 +60,10 @@ SCALES: dict[str, Scale] = {
         kernel_sizes=(1, 7), inv_temperatures=(1.0, 10.0), sweep_seeds=(0,), max_iters=2, num_workers=0,
         timeout=300, latency_runs=(2, 5), model_sizes=("t",)),
     "cpu": Scale(
-        name="cpu", data_source="synth:cpu", epochs=6, batch_size=32, warmup_iters=20, val_interval=6,
+        name="cpu", data_source="synth:400", epochs=2, batch_size=16, warmup_iters=20, val_interval=2,
         model_size="t", input_size=(96, 128), seeds=(0, 1, 2), roadmap_steps=None,
         kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0), sweep_seeds=(0,),
-        max_iters=None, num_workers=0, timeout=1800, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l")),
+        max_iters=None, num_workers=0, timeout=3600, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l")),
     "paper": Scale(
         name="paper", data_source=os.environ.get("RTMPOSE_COCO", "data/coco"), epochs=PAPER_EPOCHS,
         batch_size=256, warmup_iters=1000, val_interval=10, model_size=None, input_size=None,
