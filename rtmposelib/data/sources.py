@@ -5,6 +5,11 @@
 (``annotations/person_keypoints_{train,val}2017.json``, ``train2017/``, ``val2017/``, paths as in the
 config). ``extra_train`` adds more roots in the same layout; an ``aic:<root>`` entry is AI Challenger,
 mapped to COCO keypoints, and then the main set is repeated 3x as the official AIC+COCO configs.
+
+With ``DataConfig.dataset == "mpii"`` the annotation files are MPII-format json lists (e.g.
+``val_ann="annotations/mpii_val.json"``, ``val_images="images"``) read by
+:class:`rtmposelib.data.mpii.TopdownMpiiDataset`; ``val_headbox_file`` (relative to the root, or
+absolute) gives the official head boxes for PCKh, else head sizes are estimated (see that module).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class DataPaths:
     val_ann: Path
     val_images: Path
     val_bbox_file: Path | None = None
+    val_headbox_file: Path | None = None
 
 
 def _root_of(source: str) -> Path:
@@ -41,13 +47,17 @@ def _paths(root: Path, cfg: DataConfig, *, need_val: bool = True) -> DataPaths:
     if not root.is_dir():
         raise FileNotFoundError(f"data root {root} does not exist (DataConfig.source)")
     bbox = None if cfg.val_bbox_file is None else root / cfg.val_bbox_file   # absolute stays absolute
+    heads = None if cfg.val_headbox_file is None else root / cfg.val_headbox_file
     paths = DataPaths(root=root, train_ann=root / cfg.train_ann, train_images=root / cfg.train_images,
-                      val_ann=root / cfg.val_ann, val_images=root / cfg.val_images, val_bbox_file=bbox)
+                      val_ann=root / cfg.val_ann, val_images=root / cfg.val_images, val_bbox_file=bbox,
+                      val_headbox_file=heads)
     wanted = {"train_ann": paths.train_ann, "train_images": paths.train_images}
     if need_val:
         wanted |= {"val_ann": paths.val_ann, "val_images": paths.val_images}
         if bbox is not None:
             wanted["val_bbox_file"] = bbox
+        if heads is not None:
+            wanted["val_headbox_file"] = heads
     missing = [f"{name} = {p}" for name, p in wanted.items() if not p.exists()]
     if missing:
         raise FileNotFoundError(f"data root {root} is not in the expected COCO layout; missing: "
@@ -72,6 +82,8 @@ def build_datasets(cfg: RunConfig) -> tuple:
     metainfo = get_metainfo(cfg.data.dataset)
     common = dict(metainfo=metainfo, codec=build_codec(cfg.codec), input_size=cfg.codec.input_size,
                   bbox_padding=cfg.data.bbox_padding, udp=cfg.codec.kind == "udp_heatmap")
+    if cfg.data.dataset == "mpii":
+        return _mpii_datasets(cfg, paths, common)
     train = TopdownCocoDataset(ann_file=paths.train_ann, image_dir=paths.train_images, augment=cfg.aug_stage1,
                                seed=cfg.train.seed, **common)
     if cfg.data.extra_train:
@@ -90,4 +102,18 @@ def build_datasets(cfg: RunConfig) -> tuple:
     val = TopdownCocoDataset(ann_file=paths.val_ann, image_dir=paths.val_images, augment=None,
                              bbox_file=paths.val_bbox_file, det_score_thr=cfg.data.det_score_thr,
                              seed=cfg.train.seed, **common)
+    return train, val
+
+
+def _mpii_datasets(cfg: RunConfig, paths: DataPaths, common: dict) -> tuple:
+    """(train, val) MPII-format datasets; extra roots and detector boxes do not apply to MPII."""
+    from rtmposelib.data.mpii import TopdownMpiiDataset
+
+    if cfg.data.extra_train or paths.val_bbox_file is not None:
+        raise ValueError("DataConfig for 'mpii': extra_train and val_bbox_file are not supported (MPII is "
+                         "single-person with annotated boxes)")
+    train = TopdownMpiiDataset(ann_file=paths.train_ann, image_dir=paths.train_images, augment=cfg.aug_stage1,
+                               seed=cfg.train.seed, **common)
+    val = TopdownMpiiDataset(ann_file=paths.val_ann, image_dir=paths.val_images, augment=None,
+                             seed=cfg.train.seed, headbox_file=paths.val_headbox_file, **common)
     return train, val

@@ -28,8 +28,15 @@ from rtmposelib.infer.oks_nms import oks_nms
 STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 
 
-def load_coco(ann_file: str | Path | dict) -> COCO:
-    """A pycocotools COCO from a json path or an already-loaded dict, without printing."""
+def load_coco(ann_file: str | Path | dict, *, use_area: bool = True) -> COCO:
+    """A pycocotools COCO from a json path or an already-loaded dict, without printing.
+
+    use_area=False (xtcocotools' ``use_area``, MMPose's CrowdPose and AIC configs): every ground-truth
+    ``area`` -- the OKS scale and the area-range filter -- becomes bbox w x h x 0.53, on a copy.
+    With use_area=True, a ground truth without ``area`` is a ValueError naming it. A missing ``iscrowd``
+    (AIC's json has none) counts as 0.
+    """
+    label = "annotations" if isinstance(ann_file, dict) else str(ann_file)
     coco = COCO()
     if isinstance(ann_file, dict):
         coco.dataset = ann_file
@@ -43,8 +50,19 @@ def load_coco(ann_file: str | Path | dict) -> COCO:
             raise ValueError(f"{path}: malformed json ({err})") from None
     for key in ("images", "annotations", "categories"):
         if key not in coco.dataset:
-            raise ValueError(f"{ann_file if not isinstance(ann_file, dict) else 'annotations'}: "
-                             f"no {key!r} list")
+            raise ValueError(f"{label}: no {key!r} list")
+    if any("iscrowd" not in a for a in coco.dataset["annotations"]):      # e.g. AIC: none is a crowd
+        coco.dataset = dict(coco.dataset, annotations=[
+            dict(a, iscrowd=a.get("iscrowd", 0)) for a in coco.dataset["annotations"]])
+    if use_area:
+        lacking = [a.get("id") for a in coco.dataset["annotations"] if "area" not in a]
+        if lacking:
+            raise ValueError(f"{label}: {len(lacking)} annotations have no 'area' (e.g. id {lacking[0]}); "
+                             "evaluate with use_area=False (area = bbox w x h x 0.53) as MMPose does for "
+                             "CrowdPose and AIC")
+    else:
+        coco.dataset = dict(coco.dataset, annotations=[
+            dict(a, area=float(a["bbox"][2]) * float(a["bbox"][3]) * 0.53) for a in coco.dataset["annotations"]])
     with contextlib.redirect_stdout(io.StringIO()):
         coco.createIndex()
     return coco
@@ -72,17 +90,20 @@ def _extent_area(kpts: np.ndarray) -> float:
 def coco_keypoint_eval(ann_file: str | Path | dict, results: list[dict], *, sigmas: np.ndarray,
                        nms_thr: float | None = 0.9, per_keypoint: bool = False,
                        keypoint_names: list[str] | None = None,
-                       out_file: str | Path | None = None) -> dict:
+                       out_file: str | Path | None = None, use_area: bool = True,
+                       crowd_index: bool = False) -> dict:
     """Score keypoint results against a COCO-format annotation file.
 
     results: dicts with ``image_id``, ``keypoints`` (K*3 flat or (K, 3), image pixels + score),
     ``score`` and optionally ``category_id`` (default 1) and ``area`` (pixels^2, for the NMS).
     sigmas: (K,) OKS sigmas; nms_thr: OKS-NMS threshold per image, None to skip; per_keypoint: add a
-    ``per_keypoint`` DataFrame; out_file: also write the (NMSed) results json there.
+    ``per_keypoint`` DataFrame; out_file: also write the (NMSed) results json there; use_area: see
+    :func:`load_coco`; crowd_index: add CrowdPose's ``AP(E)``, ``AP(M)``, ``AP(H)``
+    (:mod:`rtmposelib.eval.crowdpose`, needs ``crowdIndex`` on every image).
     Returns {"AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"} as floats in [0, 1]
     plus ``num_results`` (after NMS).
     """
-    coco = load_coco(ann_file)
+    coco = load_coco(ann_file, use_area=use_area)
     sigmas = np.asarray(sigmas, dtype=np.float64)
     k = len(sigmas)
     for i, r in enumerate(results):
@@ -110,6 +131,8 @@ def coco_keypoint_eval(ann_file: str | Path | dict, results: list[dict], *, sigm
     if not dets:
         if per_keypoint:
             metrics["per_keypoint"] = _empty_breakdown(k, keypoint_names)
+        if crowd_index:
+            metrics.update({"AP(E)": 0.0, "AP(M)": 0.0, "AP(H)": 0.0})
         return metrics
     with contextlib.redirect_stdout(io.StringIO()):
         coco_dt = coco.loadRes(dets)
@@ -122,6 +145,9 @@ def coco_keypoint_eval(ann_file: str | Path | dict, results: list[dict], *, sigm
     metrics.update({name: float(v) for name, v in zip(STAT_NAMES, evaluator.stats)})
     if per_keypoint:
         metrics["per_keypoint"] = per_keypoint_breakdown(evaluator, keypoint_names)
+    if crowd_index:
+        from rtmposelib.eval.crowdpose import crowd_ap
+        metrics.update(crowd_ap(coco, coco_dt, sigmas))
     return metrics
 
 
