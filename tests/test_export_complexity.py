@@ -127,3 +127,13 @@ def test_heatmap_pretraining_models_match_the_printed_sizes(size):
     # all round the same way: ours 6.0246 M / 1.7740 G / 3.0606 G / 5.3321 G), so we ask for 0.5 %.
     assert c["params"] / 1e6 == pytest.approx(params_m, rel=5e-3)
     assert c["gflops"] == pytest.approx(gflops, rel=5e-3)
+
+
+def test_counting_leaves_the_model_untouched():
+    model = build_model(PRESETS["rtmpose-t"].model).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    count_flops(model, (192, 256))
+    after = model.state_dict()
+    assert list(after) == list(before)          # thop's counter buffers are all removed again
+    assert all(torch.equal(before[k], after[k]) for k in before)   # BN statistics untouched (eval pass)
+    assert model.training

@@ -106,8 +106,15 @@ def _profile(model: nn.Module, input_size: tuple[int, int], count_relu: bool = T
     w, h = input_size
     device = next(model.parameters()).device
     images = torch.zeros(1, 3, h, w, device=device)
-    ops, _, layers = thop.profile(model, inputs=(images,), custom_ops=rules, verbose=False,
-                                  ret_layer_info=True)
+    try:
+        ops, _, layers = thop.profile(model, inputs=(images,), custom_ops=rules, verbose=False,
+                                      ret_layer_info=True)
+    finally:
+        # thop registers its counters as buffers on *every* module but removes them only from the
+        # modules it hooked; left behind they would end up in the model's state_dict.
+        for m in model.modules():
+            for name in ("total_ops", "total_params"):
+                m._buffers.pop(name, None)
     return float(ops), layers
 
 
