@@ -55,16 +55,16 @@ def with_annotation_categories(results: list[dict], coco) -> list[dict]:
             for r in results]
 
 
-def score_results(dataset, results: list[dict], *, ground_truth=None, use_area: bool | None = None) -> dict:
+def score_results(dataset, results: list[dict], *, ground_truth=None, protocol: Protocol | None = None) -> dict:
     """Metrics of ``results`` (from :func:`predict` or :func:`~rtmposelib.eval.predict.predict_targets`)
     against ``dataset``'s ground truth, with its metainfo's protocol (:func:`protocol_for`).
 
     ground_truth: a COCO json path or dict to score against (default ``dataset.ann_file``; e.g. ground
-    truth mapped to the model's keypoints); use_area: None = the protocol's. Returns the COCO stats (fractions) and ``per_keypoint``, or for
+    truth mapped to the model's keypoints); protocol: None = ``protocol_for(dataset.metainfo.name)``. Returns the COCO stats (fractions) and ``per_keypoint``, or for
     MPII the PCKh summary (percent); always ``metric`` (the headline key: "AP" or "PCKh").
     """
     meta = dataset.metainfo
-    proto = protocol_for(meta.name)
+    proto = protocol or protocol_for(meta.name)
     if proto.metric == "pckh":
         from rtmposelib.eval.pckh import dataset_pckh
         if not hasattr(dataset, "head_sizes"):
@@ -74,10 +74,9 @@ def score_results(dataset, results: list[dict], *, ground_truth=None, use_area: 
     ann = ground_truth if ground_truth is not None else getattr(dataset, "ann_file", None)
     if ann is None:
         raise ValueError(f"the dataset ({type(dataset).__name__}) has no COCO annotation file to evaluate against")
-    use_area = proto.use_area if use_area is None else use_area
-    results = with_annotation_categories(results, load_coco(ann, use_area=use_area))
+    results = with_annotation_categories(results, load_coco(ann, use_area=proto.use_area))
     metrics = coco_keypoint_eval(ann, results, sigmas=meta.sigmas, per_keypoint=True,
-                                 keypoint_names=list(meta.keypoint_names), use_area=use_area,
+                                 keypoint_names=list(meta.keypoint_names), use_area=proto.use_area,
                                  crowd_index=proto.crowd_index)
     return dict(metrics, metric="AP")
 
