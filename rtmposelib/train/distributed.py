@@ -2,8 +2,10 @@
 
 One process per device; ``torchrun`` sets ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``. The process group uses
 NCCL on GPUs and Gloo on CPUs; the model is wrapped in ``DistributedDataParallel``, which averages the
-gradients and broadcasts BatchNorm buffers from rank 0 at every forward, so every rank holds the same
-weights after every step. Sampling follows MMEngine's ``DefaultSampler`` / PyTorch's
+gradients. BatchNorm: on GPUs it becomes SyncBatchNorm, as the official configs (``norm_cfg=SyncBN``);
+PyTorch has no CPU SyncBatchNorm, so on CPUs each rank normalises its own batch. In both cases
+:func:`sync_buffers` copies rank 0's running statistics to every rank after each step, so all ranks
+hold the same weights and buffers at every step (DDP alone broadcasts them only before a forward). Sampling follows MMEngine's ``DefaultSampler`` / PyTorch's
 ``DistributedSampler``: one seeded permutation per epoch, padded to a multiple of the world size and
 dealt out round-robin. :class:`ResumableSampler` can start part-way through an epoch, which exact
 resume needs. Without ``torchrun`` everything degrades to one process with the same code path.
@@ -63,13 +65,23 @@ def wrap_model(model: nn.Module, info: DistInfo) -> nn.Module:
     """``model`` wrapped in DistributedDataParallel when several processes train, else unchanged."""
     if not info.distributed:
         return model
-    device_ids = [info.device.index] if info.device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+    if info.device.type == "cuda":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # same Parameter objects, new BN modules
+        return nn.parallel.DistributedDataParallel(model, device_ids=[info.device.index])
+    return nn.parallel.DistributedDataParallel(model)
 
 
 def unwrap(model: nn.Module) -> nn.Module:
     """The plain model inside a DDP wrapper (or the model itself)."""
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+@torch.no_grad()
+def sync_buffers(model: nn.Module, info: DistInfo) -> None:
+    """Give every rank rank 0's buffers (BatchNorm running statistics)."""
+    if info.distributed:
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
 
 
 def barrier(info: DistInfo) -> None:

@@ -195,6 +195,7 @@ def _step(state: TrainState, batch: dict, lr: float, scaler, amp: bool, epoch: i
         nn.utils.clip_grad_norm_(state.model.parameters(), max_norm=cfg.train.clip_grad, norm_type=2.0)
     scaler.step(state.optimizer)
     scaler.update()
+    D.sync_buffers(state.model, state.info)                               # rank 0's BN statistics
     if state.ema is not None:
         state.ema.update(state.model)
     state.iteration += 1
