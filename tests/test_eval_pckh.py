@@ -43,3 +43,21 @@ def test_pred_offset_and_errors():
     assert pckh(pred, gt, np.ones((1, 16)), hs, pred_offset=1.0)["PCKh"] == pytest.approx(100.0)
     with pytest.raises(ValueError, match="16 MPII"):
         pckh(np.zeros((1, 17, 2)), np.zeros((1, 17, 2)), np.ones((1, 17)), hs)
+
+
+def test_dataset_pckh_errors_name_the_instance():
+    from types import SimpleNamespace
+
+    from rtmposelib.data.metainfo import get_metainfo
+    from rtmposelib.eval.pckh import dataset_pckh
+    inst = SimpleNamespace(id=7, keypoints=np.full((16, 2), 50.0, np.float32), visible=np.ones(16, np.float32))
+    ds = SimpleNamespace(instances=[inst], head_sizes=np.array([20.0]), head_size_source="keypoints",
+                         metainfo=get_metainfo("mpii"), ann_file="val.json")
+    exact = {"id": 7, "image_id": 1, "keypoints": np.c_[np.full((16, 2), 49.0), np.ones(16)].ravel().tolist()}
+    out = dataset_pckh(ds, [exact])                        # 49 + 1 (MMPose's 1-based offset) == 50
+    assert out["PCKh"] == pytest.approx(100.0) and out["num_scored"] == 1
+    assert dataset_pckh(ds, [exact], pred_offset=0.0)["PCKh@0.1"] == pytest.approx(100.0)   # 1 px < 2 px
+    with pytest.raises(ValueError, match="instance id 8 .* is not an instance of val.json"):
+        dataset_pckh(ds, [dict(exact, id=8)])
+    with pytest.raises(ValueError, match="1 of 1 instances of val.json have no result"):
+        dataset_pckh(ds, [])
