@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate(model, cfg, split=args.split, flip_test=False if args.no_flip else None,
                        device=args.device, batch_size=args.batch_size)
     table = metrics.pop("per_keypoint")
-    print(" ".join(f"{k} {metrics[k]:.4f}" for k in ("AP", "AP50", "AP75", "APm", "APl", "AR")))
+    keys = (("PCKh", "PCKh@0.1", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle")
+            if metrics["metric"] == "PCKh" else ("AP", "AP50", "AP75", "APm", "APl", "AR", "AP(E)", "AP(M)", "AP(H)"))
+    print(" ".join(f"{k} {metrics[k]:.4f}" for k in keys if k in metrics))
     print(f"{metrics['num_instances']} instances, flip test {metrics['flip_test']}, skipped {metrics['skipped']}")
     if args.out:
         out = Path(args.out)
