@@ -164,7 +164,10 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
     status: "ok" (ran), "cached" (hash matched a successful run), "failed", "blocked" (a dependency
     did not succeed). ``force`` reruns the selected entries even when cached.
     """
-    results_root, notebooks_dir = Path(results_root), Path(notebooks_dir)
+    # absolute paths throughout: papermill changes the process-wide working directory while a notebook
+    # runs (its cwd option), which would move relative paths under the feet of the other jobs
+    results_root, notebooks_dir = Path(results_root).resolve(), Path(notebooks_dir).resolve()
+    start_cwd = os.getcwd()
     todo, chosen = select(entries, only)
     for e in todo:
         if not (notebooks_dir / f"{e.notebook}.ipynb").is_file():
@@ -238,6 +241,7 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
                          "parameters": e.parameters, "library": rtmposelib.__version__}, indent=2) + "\n")
                     finish(e, status, seconds, error)
     finally:
+        os.chdir(start_cwd)
         for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)

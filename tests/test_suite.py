@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-import time
+import os
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -49,8 +50,9 @@ def _stamp(root, run):
     return json.loads((root / "smoke" / "work" / run / "metrics.json").read_text())["stamp"]
 
 
-def test_failure_caching_and_rerun_of_only_the_failed_entry(tmp_path, nbdir):
-    root = tmp_path / "results"
+def test_failure_caching_and_rerun_of_only_the_failed_entry(tmp_path, nbdir, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = Path("results")               # relative, as on the command line: must survive papermill's chdir
     logs: list[str] = []
     s1 = run_suite(_entries(fail_b=True), scale="smoke", results_root=root, notebooks_dir=nbdir, jobs=2,
                    log=logs.append).set_index("entry")
@@ -61,6 +63,7 @@ def test_failure_caching_and_rerun_of_only_the_failed_entry(tmp_path, nbdir):
     # the failed run keeps its executed notebook for inspection, scrubbed of the machine's paths
     executed = (root / "smoke" / "work" / "b" / "work.ipynb").read_text()
     assert "deliberate failure" in executed and str(root.resolve()) not in executed and "<results>" in executed
+    assert (root / "smoke" / "work" / "b" / "suite.json").is_file()
     stamps = {r: _stamp(root, r) for r in ("a", "c")}
 
     s2 = run_suite(_entries(fail_b=False), scale="smoke", results_root=root, notebooks_dir=nbdir,
@@ -77,6 +80,7 @@ def test_failure_caching_and_rerun_of_only_the_failed_entry(tmp_path, nbdir):
     assert list(s4.index) == ["work/a"] and s4.loc["work/a", "status"] == "ok"
     assert _stamp(root, "a") > stamps["a"]
     assert any("failed  work/b" in line for line in logs)
+    assert Path.cwd() == tmp_path.resolve() or os.getcwd() == str(tmp_path)
     # an edited notebook invalidates its entries and their dependants, nothing else
     _notebook(nbdir / "total.ipynb", SUM + "\n# edited")
     s5 = run_suite(_entries(), scale="smoke", results_root=root, notebooks_dir=nbdir, log=logs.append)
