@@ -255,9 +255,12 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="cpu", help="run scale (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="entries, notebooks or globs (plus dependencies)")
-    parser.add_argument("--jobs", type=int, default=1, help="independent entries run in parallel")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="independent entries run in parallel, one thread each (default: the CPU count, "
+                             "at most 4; 1 at paper scale)")
     parser.add_argument("--force", action="store_true", help="rerun selected entries even when cached")
     parser.add_argument("--results", default="results", help="results root (default: results)")
+    parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), help="folder of the notebooks (default: the project's)")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
 
 
@@ -269,9 +272,10 @@ def run(args: argparse.Namespace) -> int:
         for e in entries:
             print(f"{e.name:45s} after {', '.join(e.after) or '-'}")
         return 0
+    jobs = args.jobs or (1 if args.scale == "paper" else max(1, min(4, os.cpu_count() or 1)))
     t0 = time.perf_counter()
-    summary = run_suite(entries, scale=args.scale, results_root=args.results, jobs=args.jobs, force=args.force,
-                        only=args.only)
+    summary = run_suite(entries, scale=args.scale, results_root=args.results, notebooks_dir=args.notebooks,
+                        jobs=jobs, force=args.force, only=args.only)
     with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 60):
         print(summary.drop(columns="error").to_string(index=False))
     bad = summary[~summary["status"].isin(["ok", "cached"])]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -108,3 +109,18 @@ def test_missing_notebook_is_named(tmp_path, nbdir):
 def test_scrub_paths_longest_first():
     text = "/a/b/results/x and /a/b/y"
     assert scrub_paths(text, {"/a/b": "<project>", "/a/b/results": "<results>"}) == "<results>/x and <project>/y"
+
+
+def test_command_exit_code_and_summary(tmp_path, nbdir, monkeypatch, capsys):
+    import rtmposelib.experiments as experiments
+    from rtmposelib.cli import main
+
+    argv = ["suite", "--scale", "smoke", "--notebooks", str(nbdir), "--results", str(tmp_path), "--jobs", "1"]
+    monkeypatch.setattr(experiments, "plan", lambda scale: [Entry("work", "x", {"fail": True}, key_metric="value")])
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"work/x\s+failed\s+[0-9.]+\s+(None|NaN)", out)
+    assert "0/1 entries succeeded" in out and "AssertionError: deliberate failure" in out
+    monkeypatch.setattr(experiments, "plan", lambda scale: [Entry("work", "x", {"value": 4.0}, key_metric="value")])
+    assert main(argv) == 0
+    assert "1/1 entries succeeded" in capsys.readouterr().out
