@@ -32,14 +32,18 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from rtmposelib import losses
 from rtmposelib.config import RunConfig
+from rtmposelib.data.sources import build_datasets
+from rtmposelib.eval.evaluate import evaluate
+from rtmposelib.models.pose_model import build_model
 from rtmposelib.train import distributed as D
-from rtmposelib.train.checkpoint import (StopSignal, TrainingInterrupted, atomic_save, load_backbone_into,
+from rtmposelib.train.checkpoint import (StopSignal, TrainingInterrupted, load_backbone_into,
                                          load_training_state)
 from rtmposelib.train.ema import ExpMomentumEMA
-from rtmposelib.train.state import TrainState
 from rtmposelib.train.optim import build_optimizer
 from rtmposelib.train.schedule import effective_warmup, lr_at, set_lr
+from rtmposelib.train.state import TrainState
 
 TARGET_KEYS = ("target_x", "target_y", "heatmaps", "weights")   # the codecs' encode keys
 LR_SCALING = "none: lr = base_lr whatever the batch (official; MMEngine auto_scale_lr, base 1024, is off)"
@@ -85,12 +89,7 @@ def _loader(dataset, *, epoch: int, start: int, cfg: RunConfig, info: D.DistInfo
 
 
 def _build(cfg: RunConfig, info: D.DistInfo):
-    """Datasets, model, loss, optimiser and EMA of ``cfg`` (imports kept local: these land from other
-    packages and the schedule/EMA/optimiser parts above are usable without them)."""
-    from rtmposelib.data.sources import build_datasets
-    from rtmposelib.losses import build_loss
-    from rtmposelib.models.pose_model import build_model
-
+    """Datasets, model (backbone from ``init_backbone`` if set), loss, optimiser and EMA of ``cfg``."""
     train_set, val_set = build_datasets(cfg)
     model = build_model(cfg.model)
     init = cfg.train.init_backbone
@@ -103,17 +102,17 @@ def _build(cfg: RunConfig, info: D.DistInfo):
     optimizer = build_optimizer(model, cfg.train)
     ema = ExpMomentumEMA(model, momentum=cfg.train.ema_momentum, gamma=cfg.train.ema_gamma) \
         if cfg.train.ema else None
-    return train_set, val_set, model, build_loss(cfg.loss).to(info.device), optimizer, ema
+    return train_set, val_set, model, losses.build_loss(cfg.loss).to(info.device), optimizer, ema
 
 
 def _validate(eval_model: nn.Module, cfg: RunConfig, info: D.DistInfo, datasets: tuple) -> dict:
-    """COCO keypoint metrics of ``eval_model`` on the val split (B's official protocol)."""
-    from rtmposelib.eval.evaluate import evaluate
+    """COCO keypoint metrics of ``eval_model`` on the val split (the official protocol)."""
     return evaluate(eval_model, cfg, split="val", device=str(info.device), datasets=datasets)
 
 
-def _run_record(cfg: RunConfig, info: D.DistInfo, iters_per_epoch: int, total_iters: int) -> dict:
-    return {"config": asdict(cfg), "world_size": info.world_size,
+def _run_record(cfg: RunConfig, info: D.DistInfo, iters_per_epoch: int, total_iters: int, train_set) -> dict:
+    return {"config": asdict(cfg), "world_size": info.world_size, "train_instances": len(train_set),
+            "train_skipped": dict(getattr(train_set, "skipped", {})),
             "effective_batch": cfg.train.batch_size * info.world_size, "lr": cfg.train.base_lr,
             "lr_scaling": LR_SCALING, "iters_per_epoch": iters_per_epoch, "total_iters": total_iters,
             "warmup_iters": effective_warmup(cfg.train.warmup_iters, total_iters),
@@ -165,7 +164,7 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
     if resume and (out_dir / "last.pth").is_file():
         state.load(load_training_state(out_dir / "last.pth"))
     elif info.is_main:
-        _write_json(_run_record(cfg, info, iters_per_epoch, total_iters), out_dir / "config.json")
+        _write_json(_run_record(cfg, info, iters_per_epoch, total_iters, train_set), out_dir / "config.json")
     stop_at = total_iters if max_iters is None else min(total_iters, max_iters)
     with StopSignal() as stop:
         _run(state, stop_at=stop_at, stop=stop, progress=progress)
