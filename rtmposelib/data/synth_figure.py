@@ -160,16 +160,17 @@ def place_figure(pose: Pose, *, pelvis: tuple[float, float], height: float, angl
 
 def shade(colour, side: int) -> tuple:
     """The figure's left side (side 0) is lighter, its right side (side 1) darker."""
-    c = np.asarray(colour, dtype=np.float64)
-    out = c * 0.6 + 100 if side == 0 else c * 0.55
-    return tuple(int(v) for v in np.clip(out, 0, 255))
+    if side == 0:
+        return tuple(min(255, int(c * 0.6 + 100)) for c in colour)
+    return tuple(int(c * 0.55) for c in colour)
 
 
 _SHIFT = 4                                    # sub-pixel precision of cv2 drawing: 1/16 px
 
 
 def _p(pt) -> tuple[int, int]:
-    return int(round(pt[0] * 16)), int(round(pt[1] * 16))
+    x, y = float(pt[0]), float(pt[1])
+    return int(np.floor(x * 16 + 0.5)), int(np.floor(y * 16 + 0.5))
 
 
 def render_figure(image: np.ndarray, id_map: np.ndarray, fig: Figure, label: int) -> None:

@@ -26,9 +26,10 @@ OCCLUDER = 255                                  # id-map label of occluder pixel
 
 
 def _grain(size: tuple[int, int]) -> np.ndarray:
-    """A fixed tile of fine noise (int16, H x W x 1) added to every background; seeded, so deterministic."""
+    """A fixed tile of fine noise, uint8 around 128, 2 px larger than ``size`` (w, h); seeded."""
     w, h = size
-    return np.random.default_rng(12345).normal(0, 6, (h, w, 1)).astype(np.int16)
+    noise = np.random.default_rng(12345).normal(128, 6, (h + 2, w + 2, 1))
+    return np.repeat(np.clip(noise, 0, 255).astype(np.uint8), 3, axis=2)
 
 
 _GRAIN: dict[tuple[int, int], np.ndarray] = {}
@@ -56,13 +57,13 @@ def make_background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarr
         n = rng.integers(3, 12)
         t = ((xx * n // lw + yy * n // lh) % 2).astype(np.float32)
     t = (t - t.min()) / (np.ptp(t) + 1e-6)
-    low = c0 + t[..., None] * (c1 - c0)
+    low = np.clip(c0 + t[..., None] * (c1 - c0) + 0.5, 0, 255).astype(np.uint8)
     img = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR if kind != 3 else cv2.INTER_NEAREST)
     if size not in _GRAIN:
         _GRAIN[size] = _grain(size)
-    dy, dx = rng.integers(0, 2, 2)                                    # shift the tile a little
-    grain = np.roll(_GRAIN[size], (int(dy), int(dx)), axis=(0, 1))
-    return np.clip(img.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+    dy, dx = (int(v) for v in rng.integers(0, 3, 2))                  # shift the tile a little
+    grain = _GRAIN[size][dy:dy + h, dx:dx + w]
+    return cv2.addWeighted(img, 1.0, grain, 1.0, -128.0)             # saturating add of zero-mean grain
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def annotate(layers: list, id_map: np.ndarray) -> list[dict | None]:
     (visible pixel count), ``num_keypoints``, ``label`` (the figure's id-map value).
     """
     h, w = id_map.shape
-    counts = np.bincount(id_map.ravel(), minlength=256)
+    counts = cv2.calcHist([id_map], [0], None, [256], [0, 256]).ravel().astype(np.int64)   # pixels per label
     out: list[dict | None] = []
     for label, layer in enumerate(layers, start=1):
         if not isinstance(layer, Figure) or counts[label] == 0:
@@ -153,7 +154,7 @@ def annotate(layers: list, id_map: np.ndarray) -> list[dict | None]:
                 continue                                              # v = 0, x = y = 0
             own = id_map[int(y), int(x)] == label
             kps[k] = (x, y, 2 if own else 1)
-        x0, y0, bw, bh = cv2.boundingRect((id_map == label).astype(np.uint8))
+        x0, y0, bw, bh = cv2.boundingRect(cv2.compare(id_map, label, cv2.CMP_EQ))
         out.append({"keypoints": kps, "bbox": [float(x0), float(y0), float(bw), float(bh)],
                     "area": float(counts[label]), "num_keypoints": int((kps[:, 2] > 0).sum()),
                     "label": label})
