@@ -131,9 +131,9 @@ class DetectionDataset(Dataset):
             if keep.any() or len(boxes) == 0:
                 break
         image, boxes = image[y0:y0 + h_in, x0:x0 + w_in], cropped[keep]
-        # 3. YOLOX HSV jitter (OpenCV hue in [0, 180))
+        # 3. YOLOX HSV jitter (OpenCV hue in [0, 180)); drawn either way so switches keep the geometry
+        gains = rng.uniform(-1, 1, 3) * np.array([5, 30, 30])
         if self.hsv:
-            gains = rng.uniform(-1, 1, 3) * np.array([5, 30, 30])
             hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV).astype(np.int16)
             hsv[..., 0] = (hsv[..., 0] + int(gains[0])) % 180
             hsv[..., 1:] = np.clip(hsv[..., 1:] + gains[1:].astype(np.int16), 0, 255)
