@@ -111,7 +111,7 @@ def fit_detector(*, ann_file: str | Path, image_dir: str | Path, out_dir: str | 
             losses = criterion(model(batch["image"]), batch["boxes"], batch["labels"])
             if not torch.isfinite(losses["loss"]):
                 raise ValueError(f"non-finite detector loss at iteration {it} (epoch {epoch}): "
-                                 f"{ {k: float(v) for k, v in losses.items()} }")
+                                 f"{ {k: float(v.detach()) for k, v in losses.items()} }")
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             optimizer.step()
