@@ -51,8 +51,10 @@ def main() -> None:
         pose_ms = _ms_per_call(lambda _: pose(crop), frames)
     print(f"RTMDet-nano 320x320, per frame, 1 thread ({args.frames} SynthPose frames)")
     print(f"  ONNX Runtime end-to-end (ours, deployed): {ort_ms:8.2f} ms")
-    print(f"  PyTorch eager (reference):                {torch_ms:8.2f} ms   ratio ORT / torch = {ort_ms / torch_ms:.2f}")
-    print(f"  RTMPose-t one crop, PyTorch (reference):  {pose_ms:8.2f} ms   ratio det(ORT) / pose = {ort_ms / pose_ms:.2f}")
+    print(f"  PyTorch eager (reference):                {torch_ms:8.2f} ms   "
+          f"ratio ORT / torch = {ort_ms / torch_ms:.2f}")
+    print(f"  RTMPose-t one crop, PyTorch (reference):  {pose_ms:8.2f} ms   "
+          f"ratio det(ORT) / pose = {ort_ms / pose_ms:.2f}")
 
 
 if __name__ == "__main__":
