@@ -30,5 +30,22 @@ def test_wrong_checkpoint(tmp_path):
     torch.save({"model": build_model(preset("rtmpose-s").model).state_dict()}, ckpt)
     with pytest.raises(ValueError, match="s.pth does not fit"):
         load_weights(build_model(preset("rtmpose-t").model), ckpt)
-    with pytest.raises(FileNotFoundError, match="not found"):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
         load_weights(build_model(preset("rtmpose-t").model), tmp_path / "nope.pth")
+
+
+def test_eval_uses_the_checkpoints_saved_architecture(tmp_path, capsys):
+    """A run trained at another input size evaluates without naming it (README: rtmpose eval after train)."""
+    from dataclasses import asdict, replace
+
+    from rtmposelib.config import simcc_sigma
+
+    base = preset("rtmpose-t")
+    size = (64, 96)
+    cfg = replace(base, model=replace(base.model, input_size=size),
+                  codec=replace(base.codec, input_size=size, sigma=simcc_sigma(size)))
+    ckpt = tmp_path / "best.pth"
+    torch.save({"model": build_model(cfg.model).state_dict(), "config": json.dumps(asdict(cfg))}, ckpt)
+    assert main(["eval", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--no-flip"]) == 0
+    captured = capsys.readouterr()
+    assert "AP " in captured.out and "input size (64, 96)" in captured.err

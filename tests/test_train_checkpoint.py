@@ -94,3 +94,55 @@ def test_stop_signal_defers_the_first_signal_and_restores_handlers():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)               # a second signal stops at once
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def _pose_checkpoint(tmp_path, *, input_size=(64, 96), ema_scale=None):
+    """A last.pth-like file of RTMPose-t at a non-default input size, with its saved config."""
+    import json
+    from dataclasses import asdict, replace
+
+    from rtmposelib.config import preset, simcc_sigma
+    from rtmposelib.models.pose_model import build_model
+
+    base = preset("rtmpose-t")
+    cfg = replace(base, model=replace(base.model, input_size=input_size),
+                  codec=replace(base.codec, input_size=input_size, sigma=simcc_sigma(input_size)))
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    ckpt = {"model": model.state_dict(), "config": json.dumps(asdict(cfg), default=str)}
+    if ema_scale is not None:
+        ckpt["ema"] = {"module": {k: v * ema_scale if v.is_floating_point() else v
+                                  for k, v in model.state_dict().items()}}
+    torch.save(ckpt, tmp_path / "last.pth")
+    return cfg, tmp_path / "last.pth"
+
+
+def test_saved_config_rebuilds_the_run_config(tmp_path):
+    from rtmposelib.train.checkpoint import checkpoint_run_config, saved_config
+
+    cfg, path = _pose_checkpoint(tmp_path)
+    assert saved_config(path) == cfg                    # tuples restored, nested dataclasses rebuilt
+    assert checkpoint_run_config(path, "rtmpose-s") == cfg    # the saved architecture wins over --preset
+    torch.save({"state_dict": {}}, tmp_path / "mmpose.pth")
+    assert saved_config(tmp_path / "mmpose.pth") is None
+    with pytest.raises(ValueError, match="mmpose.pth holds no config.*--preset"):
+        checkpoint_run_config(tmp_path / "mmpose.pth")
+
+
+def test_load_pose_weights_picks_ema_and_names_mismatches(tmp_path):
+    from rtmposelib.config import preset
+    from rtmposelib.models.pose_model import build_model
+    from rtmposelib.train.checkpoint import load_pose_weights
+
+    cfg, path = _pose_checkpoint(tmp_path, ema_scale=0.5)
+    ref = torch.load(path)
+    name = "backbone.stem.0.conv.weight"
+    for use_ema, expected in ((None, ref["ema"]["module"]), (True, ref["ema"]["module"]), (False, ref["model"])):
+        model = load_pose_weights(build_model(cfg.model), path, use_ema=use_ema)
+        assert torch.equal(model.state_dict()[name], expected[name])
+    with pytest.raises(ValueError, match=r"last.pth does not fit.*wrong shape.*input size \(64, 96\)"):
+        load_pose_weights(build_model(preset("rtmpose-t").model), path)
+    del ref["ema"]
+    torch.save(ref, path)
+    with pytest.raises(ValueError, match="has no EMA weights"):
+        load_pose_weights(build_model(cfg.model), path, use_ema=True)

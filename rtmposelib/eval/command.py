@@ -1,8 +1,9 @@
 """``rtmpose eval``: COCO keypoint AP of a checkpoint on a preset's validation data.
 
-Example: ``rtmpose eval --preset rtmpose-t --checkpoint runs/t/best.pth --data synth:smoke``.
+Example: ``rtmpose eval --checkpoint runs/t/best.pth --data synth:smoke``.
 The checkpoint may be one of ours (``last.pth`` -- EMA weights when present -- or ``best.pth``) or an
-official MMPose one (converted by :mod:`rtmposelib.models.mmpose_checkpoint`).
+official MMPose one (converted by :mod:`rtmposelib.models.mmpose_checkpoint`; name its architecture with
+``--preset``). Ours carry their config: the model, input size and (unless ``--data``) data come from it.
 """
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import torch
 from torch import nn
 
-from rtmposelib.config import preset
+from rtmposelib.config import PRESETS
+from rtmposelib.train.checkpoint import checkpoint_run_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", required=True, help="a key of rtmposelib.config.PRESETS")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="architecture of a checkpoint without saved config (MMPose's); ours carry theirs")
     parser.add_argument("--checkpoint", required=True, help="our last.pth / best.pth or an MMPose .pth")
-    parser.add_argument("--data", default=None, help="synth:<size> or a COCO-format root (default: preset's)")
+    parser.add_argument("--data", default=None, help="synth:<size> or a COCO-format root (default: the "
+                                                     "checkpoint's training data, else the preset's)")
     parser.add_argument("--bbox-file", default=None, help="COCO detection results json (default: GT boxes)")
     parser.add_argument("--split", default="val", choices=("val", "train"))
     parser.add_argument("--no-flip", action="store_true", help="disable the flip test")
@@ -30,32 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load our training checkpoint (EMA weights preferred) or an official MMPose one into ``model``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(ckpt, dict) and isinstance(ckpt.get("ema"), dict) and "module" in ckpt["ema"]:
-        state = ckpt["ema"]["module"]
-    elif isinstance(ckpt, dict) and isinstance(ckpt.get("model"), dict):
-        state = ckpt["model"]
-    else:
-        from rtmposelib.models.mmpose_checkpoint import load_mmpose_checkpoint
-        return load_mmpose_checkpoint(model, ckpt)
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as err:                      # shape mismatches
-        raise ValueError(f"{path} does not fit this preset: {str(err).splitlines()[1:2]}") from None
-    if missing or unexpected:
-        raise ValueError(f"{path} does not fit this preset: missing {missing[:5]}, unexpected {unexpected[:5]}")
-    return model
+    """Load our training checkpoint (the weights validation used: EMA when present) or an official MMPose
+    one into ``model`` (:func:`rtmposelib.train.checkpoint.load_pose_weights`)."""
+    from rtmposelib.train.checkpoint import load_pose_weights
+    return load_pose_weights(model, path)
 
 
 def run(args: argparse.Namespace) -> int:
     from rtmposelib.eval.evaluate import evaluate
     from rtmposelib.models.pose_model import build_model
 
-    cfg = preset(args.preset)
+    cfg = checkpoint_run_config(args.checkpoint, args.preset)
     data = cfg.data
     if args.data is not None:
         data = replace(data, source=args.data)

@@ -17,13 +17,20 @@ import numpy as np
 import torch
 
 from rtmposelib.config import PRESETS, preset
+from rtmposelib.train.checkpoint import checkpoint_run_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="rtmpose-t", choices=sorted(PRESETS), help="model-zoo preset")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="model-zoo preset (default: the checkpoint's saved architecture, else rtmpose-t)")
     parser.add_argument("--checkpoint", help="our training checkpoint (last.pth / best.pth) or an MMPose "
                                              ".pth; default: random weights (for speed tests)")
-    parser.add_argument("--ema", action="store_true", help="use the EMA weights of the checkpoint")
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument("--ema", dest="ema", action="store_const", const=True, default=None,
+                         help="the EMA weights (error if the checkpoint has none); default: the weights "
+                              "validation used (EMA when present)")
+    weights.add_argument("--no-ema", dest="ema", action="store_const", const=False,
+                         help="the raw (non-averaged) model weights of a last.pth")
     parser.add_argument("--out", required=True, help="the .onnx file to write")
     parser.add_argument("--with-decode", action="store_true",
                         help="put the SimCC decode in the graph (outputs keypoints, scores)")
@@ -31,26 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--static-batch", action="store_true", help="fix the batch axis to 1")
 
 
-def load_weights(model: torch.nn.Module, checkpoint: str | Path, *, use_ema: bool = False) -> torch.nn.Module:
-    """Load our training checkpoint (keys ``model`` / ``ema``) or an MMPose checkpoint into ``model``."""
-    path = Path(checkpoint)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):        # rtmposelib training
-        weights = state["model"]
-        if use_ema:
-            ema = state.get("ema")
-            if not (isinstance(ema, dict) and isinstance(ema.get("module"), dict)):
-                raise ValueError(f"checkpoint {path} has no EMA weights (trained without EMA?)")
-            weights = ema["module"]
-        missing, unexpected = model.load_state_dict(weights, strict=False)
-        if missing or unexpected:
-            raise ValueError(f"checkpoint {path} does not fit this preset: missing {missing[:5]} "
-                             f"({len(missing)}), unexpected {unexpected[:5]} ({len(unexpected)})")
-        return model
-    from rtmposelib.models.mmpose_checkpoint import load_mmpose_checkpoint
-    return load_mmpose_checkpoint(model, path, use_ema=use_ema)
+def load_weights(model: torch.nn.Module, checkpoint: str | Path, *, use_ema: bool | None = None) -> torch.nn.Module:
+    """Load our training checkpoint or an MMPose one into ``model``
+    (:func:`rtmposelib.train.checkpoint.load_pose_weights`; use_ema None = the weights validation used)."""
+    from rtmposelib.train.checkpoint import load_pose_weights
+    return load_pose_weights(model, checkpoint, use_ema=use_ema)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.export.ort_runner import parity
     from rtmposelib.models.pose_model import build_model
 
-    cfg = preset(args.preset)
+    if args.checkpoint:
+        cfg = checkpoint_run_config(args.checkpoint, args.preset)
+    else:
+        cfg = preset(args.preset or "rtmpose-t")
     torch.manual_seed(0)
     model = build_model(cfg.model).eval()
     if args.checkpoint:

@@ -16,9 +16,7 @@ by file name (folders, images) or by frame index as image id (videos). Outputs: 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 
@@ -26,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="an image, a folder of frames or a video file")
     parser.add_argument("--pose", required=True, help="preset name | checkpoint .pth | model .onnx")
     parser.add_argument("--det", required=True, help="gt:ANN.json | file:RESULTS.json | onnx:DET.onnx")
-    parser.add_argument("--preset", default="rtmpose-t", help="architecture of a .pth without saved config")
+    parser.add_argument("--preset", default=None,
+                        help="architecture of a .pth without saved config (MMPose's) or of an .onnx file "
+                             "(its codec; default rtmpose-t)")
     parser.add_argument("--dataset", default="coco", help="keypoint metainfo name (rtmposelib.data.metainfo)")
     parser.add_argument("--ann", default=None, help="COCO file mapping file names to ids for --det file:")
     parser.add_argument("--det-interval", type=int, default=1, help="run the detector every N frames")
@@ -69,32 +69,11 @@ def build_pose(spec: str, *, preset_name: str):
     if not path.is_file():
         raise FileNotFoundError(f"--pose {spec!r} is neither a preset ({', '.join(PRESETS)}) nor a file")
     if path.suffix == ".onnx":
-        return str(path), preset(preset_name)
-    cfg = _saved_config(path) or preset(preset_name)
-    from rtmposelib.eval.command import load_weights
+        return str(path), preset(preset_name or "rtmpose-t")
     from rtmposelib.models.pose_model import build_model
-    return load_weights(build_model(cfg.model), path), cfg
-
-
-def _saved_config(path: Path):
-    """The RunConfig saved in one of our checkpoints (model and codec parts), or None."""
-    import torch
-    from dataclasses import replace
-
-    from rtmposelib.config import CodecConfig, ModelConfig, RunConfig
-
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    saved = ckpt.get("config") if isinstance(ckpt, dict) else None
-    if saved is None:
-        return None
-    saved = json.loads(saved) if isinstance(saved, str) else saved
-
-    def build(cls, values: dict):
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in names})
-
-    return replace(RunConfig(), name=saved.get("name", path.stem), model=build(ModelConfig, saved["model"]),
-                   codec=build(CodecConfig, saved["codec"]))
+    from rtmposelib.train.checkpoint import checkpoint_run_config, load_pose_weights
+    cfg = checkpoint_run_config(path, preset_name)
+    return load_pose_weights(build_model(cfg.model), path), cfg
 
 
 def run(args: argparse.Namespace) -> int:

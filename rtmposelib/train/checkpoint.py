@@ -9,11 +9,15 @@ folder and moved into place with ``os.replace``, so a crash mid-write never leav
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import random
 import signal
+import sys
 import tempfile
 import threading
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +92,91 @@ def _state_dict_from(source: str | os.PathLike | dict, *, prefer_ema: bool = Tru
         if isinstance(source.get(key), dict):
             return source[key]
     return source                                          # a bare state dict
+
+
+def saved_config(source: str | os.PathLike | dict):
+    """The :class:`~rtmposelib.config.RunConfig` saved in one of our checkpoints (``last.pth``,
+    ``best.pth``), or None for checkpoints without one (MMPose's, bare state dicts).
+
+    Keys the saved config lacks take today's defaults; keys it has that no longer exist are ignored.
+    """
+    raw = source if isinstance(source, dict) else _read(Path(source))
+    saved = raw.get("config")
+    if saved is None:
+        return None
+    from rtmposelib.config import RunConfig
+    return _dataclass_from(RunConfig, json.loads(saved) if isinstance(saved, str) else saved)
+
+
+def checkpoint_run_config(path: str | os.PathLike, preset_name: str | None = None):
+    """The RunConfig that rebuilds a checkpoint's model: the config saved in it (ours), else the preset
+    ``preset_name`` (MMPose checkpoints). A named preset whose model differs from the saved one is
+    reported on stderr and the saved one is used (the weights only fit it)."""
+    from rtmposelib.config import preset
+    saved = saved_config(path)
+    if saved is None:
+        if preset_name is None:
+            raise ValueError(f"checkpoint {path} holds no config (an MMPose checkpoint?): name its "
+                             f"architecture with --preset")
+        return preset(preset_name)
+    if preset_name is not None and preset(preset_name).model != saved.model:
+        print(f"note: {path} was trained as {saved.name} (input size {saved.model.input_size}); using its "
+              f"saved architecture rather than --preset {preset_name}", file=sys.stderr)
+    return saved
+
+
+def _dataclass_from(cls, values: dict):
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in values:
+            continue
+        value, hint = values[f.name], hints[f.name]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            kwargs[f.name] = _dataclass_from(hint, value)
+        else:
+            kwargs[f.name] = _tuples(value)
+    return cls(**kwargs)
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def load_pose_weights(model: nn.Module, source: str | os.PathLike, *, use_ema: bool | None = None) -> nn.Module:
+    """Load a whole pose model's weights from one of our checkpoints or an official MMPose one.
+
+    use_ema: None = the weights validation used (EMA when the checkpoint has them; ``best.pth`` already
+    holds them), True = the EMA weights (error if there are none), False = the raw model weights.
+    Every tensor must be present with its shape; a mismatch names the file and the first differences.
+    """
+    path = Path(source)
+    raw = _read(path)
+    if not (isinstance(raw.get("model"), dict) or isinstance(raw.get("backbone"), dict)):
+        from rtmposelib.models.mmpose_checkpoint import load_mmpose_checkpoint
+        return load_mmpose_checkpoint(model, path, use_ema=bool(use_ema))
+    has_ema = isinstance(raw.get("ema"), dict) and isinstance(raw["ema"].get("module"), dict)
+    if use_ema and not has_ema:
+        raise ValueError(f"checkpoint {path} has no EMA weights (trained without EMA, or a best.pth, which "
+                         f"already holds the weights validation used)")
+    if "model" not in raw:
+        raise ValueError(f"checkpoint {path} holds a backbone only (a pre-training export); "
+                         f"use it with --init-backbone")
+    state = raw["ema"]["module"] if has_ema and use_ema is not False else raw["model"]
+    target = model.state_dict()
+    missing = sorted(set(target) - set(state))
+    unexpected = sorted(set(state) - set(target))
+    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(target[k].shape)}" for k in sorted(set(target) & set(state))
+             if state[k].shape != target[k].shape]
+    if missing or unexpected or wrong:
+        config = saved_config(raw)
+        hint = (f"; it was trained as {config.name} with input size {config.model.input_size}"
+                if config is not None else "")
+        raise ValueError(f"checkpoint {path} does not fit this model: missing {missing[:3]} ({len(missing)}), "
+                         f"unexpected {unexpected[:3]} ({len(unexpected)}), wrong shape (checkpoint vs model) "
+                         f"{wrong[:3]} ({len(wrong)}){hint}")
+    model.load_state_dict(state, strict=True)
+    return model
 
 
 def save_backbone(model: nn.Module, path: str | os.PathLike) -> Path:
