@@ -79,3 +79,40 @@ def test_demo_bad_arguments_give_clear_errors(clip, capsys):
     assert main(["demo", str(root / "missing.mp4"), "--pose", "rtmpose-t", "--det", f"gt:{ann}",
                  "--out", str(root / "x")]) == 2
     assert "input not found" in capsys.readouterr().err
+
+
+class TinySimCCSmall(torch.nn.Module):
+    """TinySimCC for 96 x 128 crops (a run trained with --input-size 96 128)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 17, 8, stride=8)
+        self.fx = torch.nn.Linear(16 * 12, 192)
+        self.fy = torch.nn.Linear(16 * 12, 256)
+
+    def forward(self, x):
+        f = self.conv(x).flatten(2)                     # (B, 17, 16*12)
+        return self.fx(f), self.fy(f)
+
+
+def test_demo_onnx_takes_its_input_size_and_decoded_files_match_raw(clip, tmp_path, capsys):
+    """An .onnx exported at 96 x 128 runs without --preset; --with-decode files give the same poses."""
+    from rtmposelib.export.onnx import export_onnx
+
+    root, _, ann = clip
+    torch.manual_seed(0)
+    model = TinySimCCSmall().eval()
+    outputs = {}
+    for with_decode in (False, True):
+        path = export_onnx(model, tmp_path / f"small{int(with_decode)}.onnx", input_size=(96, 128),
+                           with_decode=with_decode)
+        out = tmp_path / f"out{int(with_decode)}"
+        assert main(["demo", str(root / "0002.png"), "--pose", str(path), "--det", f"gt:{ann}",
+                     "--annotate", "none", "--out", str(out)]) == 0
+        outputs[with_decode] = json.loads((out / "results.json").read_text())
+    assert len(outputs[False]) == 2
+    for raw, decoded in zip(outputs[False], outputs[True]):
+        assert raw["keypoints"] == pytest.approx(decoded["keypoints"], abs=1e-2)
+    assert main(["demo", str(root / "0002.png"), "--pose", str(tmp_path / "small1.onnx"), "--det", f"gt:{ann}",
+                 "--flip", "--out", str(tmp_path / "x")]) == 2
+    assert "cannot be flip-tested" in capsys.readouterr().err

@@ -98,6 +98,22 @@ def file_kind(session: ort.InferenceSession, path: str | Path = "<session>") -> 
     raise ValueError(f"{path}: outputs {names} are none of {SIMCC_OUTPUTS}, {HEATMAP_OUTPUTS}, "
                      f"{DECODED_OUTPUTS}")
 
+def onnx_input_size(path: str | Path) -> tuple[int, int]:
+    """The (w, h) crop size an exported pose file expects, read from its input shape [N, 3, h, w]."""
+    import onnx
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ONNX file not found: {path}")
+    try:
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as err:
+        raise ValueError(f"{path} is not a readable ONNX file: {err}") from None
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in graph.input[0].type.tensor_type.shape.dim]
+    if len(dims) != 4 or dims[1] != 3 or not dims[2] or not dims[3]:
+        raise ValueError(f"{path}: input shape {dims} is not [N, 3, h, w] with a fixed h and w")
+    return dims[3], dims[2]
+
 
 class OrtPoseRunner:
     """ONNX Runtime top-down pose estimator for files written by :func:`export_onnx` or MMDeploy.

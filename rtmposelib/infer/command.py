@@ -68,8 +68,15 @@ def build_pose(spec: str, *, preset_name: str):
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(f"--pose {spec!r} is neither a preset ({', '.join(PRESETS)}) nor a file")
-    if path.suffix == ".onnx":
-        return str(path), preset(preset_name or "rtmpose-t")
+    if path.suffix == ".onnx":                          # the crop size is the file's; the codec follows it
+        from dataclasses import replace
+
+        from rtmposelib.config import simcc_sigma
+        from rtmposelib.export.ort_runner import onnx_input_size
+        cfg, size = preset(preset_name or "rtmpose-t"), onnx_input_size(path)
+        codec = replace(cfg.codec, input_size=size, heatmap_size=(size[0] // 4, size[1] // 4),
+                        sigma=simcc_sigma(size, cfg.codec.split_ratio))
+        return str(path), replace(cfg, model=replace(cfg.model, input_size=size), codec=codec)
     from rtmposelib.models.pose_model import build_model
     from rtmposelib.train.checkpoint import checkpoint_run_config, load_pose_weights
     cfg = checkpoint_run_config(path, preset_name)

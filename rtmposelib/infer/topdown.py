@@ -90,9 +90,7 @@ class PoseRunner:
         self.pose = pose
         self.device = device
         self.is_onnx = hasattr(pose, "session")
-        if self.is_onnx and getattr(pose, "kind", "simcc") == "decoded":
-            raise ValueError(f"{pose.path}: files with the decode inside cannot be flip-tested or decoded "
-                             f"by the pipeline's codec; export without with_decode")
+        self.decoded = self.is_onnx and getattr(pose, "kind", "simcc") == "decoded"   # outputs keypoints, scores
         if not self.is_onnx:
             pose.eval().to(device)
 
@@ -124,6 +122,9 @@ class TopdownPipeline:
         self.input_size = tuple(codec.input_size)
         self.runner = pose if isinstance(pose, PoseRunner) else PoseRunner(
             pose, input_size=self.input_size, device=device)
+        if flip_test and self.runner.decoded:
+            raise ValueError(f"{self.runner.pose.path}: a file with the decode inside (export --with-decode) "
+                             f"cannot be flip-tested; export without --with-decode to use the flip test")
         self.detector = detector
         self.metainfo = metainfo
         self.flip_test = flip_test
@@ -197,6 +198,8 @@ class TopdownPipeline:
         step = self.batch_size or len(batch)
         outputs = [self._forward(batch[i:i + step]) for i in range(0, len(batch), step)]
         outputs = tuple(np.concatenate(parts) for parts in zip(*outputs))
+        if self.runner.decoded:                            # the file decoded already: (keypoints, scores)
+            return outputs[0], outputs[1]
         return self.codec.decode(*outputs)
 
     def _forward(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:

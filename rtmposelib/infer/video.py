@@ -153,9 +153,11 @@ def run_demo(source: str | Path, pipeline, *, out_dir: str | Path, tracker=None,
         if tracker is None:
             poses = pipeline(frame, key=key)
             track_ids, smoothed, detected = np.full(len(poses), -1), poses.keypoints, True
+            candidates = len(poses)
         else:
             out = tracker(frame, key=key, t=None)
             poses, track_ids, smoothed, detected = out.poses, out.track_ids, out.smoothed, out.detected
+            candidates = len(out.candidate_boxes)
         elapsed += time.perf_counter() - t0
         n_frames, n_detect = n_frames + 1, n_detect + int(detected)
         for i, entry in enumerate(poses.to_coco(image_id=index)):
@@ -166,7 +168,10 @@ def run_demo(source: str | Path, pipeline, *, out_dir: str | Path, tracker=None,
             low = poses.keypoint_scores[i] < kpt_thr
             raw_tracks[int(track_ids[i])][index] = np.where(low[:, None], np.nan, poses.keypoints[i])
             smooth_tracks[int(track_ids[i])][index] = np.where(low[:, None], np.nan, smoothed[i])
-        if len(poses) == 0:
+        if len(poses) == 0 and candidates:              # boxes, but every pose too weak to track
+            messages.append(f"frame {index} ({key}): no people found ({candidates} boxes cropped, no pose with the "
+                            f"{tracker.pose_kpt_thr} keypoint score needed to track it, --pose-kpt-thr)")
+        elif len(poses) == 0:
             messages.append(f"frame {index} ({key}): no people found")
         if writer is not None:
             writer.add(draw_poses(frame, smoothed, poses.keypoint_scores, pipeline.metainfo,
@@ -217,8 +222,8 @@ def _nan_to_none(x: float) -> float | None:
 
 def _summarise(messages: list[str], limit: int = 20) -> list[str]:
     """Messages, with long runs of 'no people found' counted instead of listed."""
-    empty = [m for m in messages if m.endswith("no people found")]
-    other = [m for m in messages if not m.endswith("no people found")]
+    empty = [m for m in messages if "no people found" in m]
+    other = [m for m in messages if "no people found" not in m]
     if len(empty) > limit:
         return other + [f"{len(empty)} frames with no people found (first: {empty[0]})"]
     return other + empty
