@@ -12,7 +12,9 @@
   crop on a free core (~38 ms on our shared, 3x oversubscribed machine) and data ~5 ms, so a 210-epoch
   run becomes 2 epochs of SynthPose-400 (~1200 people, batch 16, ~150 iterations, ~40 s); 41 training
   runs (11 steps x 3 seeds, 7 extra sweep points, the pre-training) on 2 parallel jobs, plus evaluation,
-  latency and the demo, fit the 45 minutes.
+  latency and the demo, fit the 45 minutes. OPEN: at this length (and at ~900 iterations) models trained
+  from scratch stay at AP 0 (a mean-pose collapse; see results/README.md), so the cpu scale does not yet
+  meet "AP well above an untrained model"; its lengths are the knob to change once a recipe learns.
 * ``paper`` -- COCO at ``$RTMPOSE_COCO`` (default ``data/coco``), the official recipe unchanged
   (420 / 210 epochs, batch 256 per process, 1000 warm-up iterations), meant for GPUs under torchrun.
 
