@@ -99,11 +99,11 @@ def _root(tmp_path, anns, *, image_ok=True):
 def test_filtering_and_counted_skips(tmp_path):
     outside = [60, 50, 2] * 16 + [500, 50, 2]
     ann = _root(tmp_path, [{}, {"iscrowd": 1}, {"num_keypoints": 0}, {"bbox": [40, 20, 0, 60]},
-                           {"bbox": [200, 20, 10, 10]}, {"image_id": 2}, {"keypoints": outside},
+                           {"bbox": [200, 20, 10, 10]}, {"image_id": 2}, {"image_id": 2}, {"keypoints": outside},
                            {"keypoints": [0, 0, 0] * 17, "num_keypoints": 3}])
     ds = _coco(ann, tmp_path)
     assert len(ds) == 2
-    assert dict(ds.skipped) == {"crowd": 1, "no_keypoints": 2, "non_positive_box": 2, "missing_image_file": 1,
+    assert dict(ds.skipped) == {"crowd": 1, "no_keypoints": 2, "non_positive_box": 2, "missing_image_file": 2,
                                 "keypoint_outside_image (made invisible)": 1}
     assert ds.instances[1].visible[16] == 0 and ds.instances[1].visible[:16].all()
 

@@ -38,3 +38,17 @@ def test_config_from_args_variants():
     assert pre.train.weight_decay == 0.05 and pre.codec.heatmap_size == (48, 64) and not pre.flip_test
     with pytest.raises(FileNotFoundError, match="nowhere"):
         config_from_args(parser.parse_args(["--out", "x", "--init-backbone", "nowhere/last.pth"]))
+
+
+def test_nan_loss_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    code = main(["train", *ARGS, "--out", str(tmp_path / "nan"), "--lr", "1e12"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "non-finite loss" in err and "no checkpoint was written yet" in err
+
+
+def test_resume_without_checkpoint_says_so(tmp_path, capsys):
+    assert main(["train", *ARGS, "--out", str(tmp_path / "r"), "--max-iters", "1", "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "holds no last.pth: starting a new run" in captured.err
+    assert "(paused: continue with --resume)" in captured.out

@@ -172,10 +172,12 @@ class TopdownCocoDataset(TopdownDataset):
         return m.num_source_keypoints if m is not None else self.metainfo.num_keypoints
 
     def _image_ok(self, img: dict) -> bool:
+        """Whether the instance's image file exists; each instance of a missing file is counted (instances,
+        like every other ``skipped`` reason)."""
         if img["id"] not in self._exists:
             self._exists[img["id"]] = (self.image_dir / img["file_name"]).is_file()
-            if not self._exists[img["id"]]:
-                self.skipped["missing_image_file"] += 1
+        if not self._exists[img["id"]]:
+            self.skipped["missing_image_file"] += 1
         return self._exists[img["id"]]
 
     def _load_ground_truth(self, annotations: list) -> None:

@@ -11,6 +11,9 @@ Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves ``last.pth`` and exi
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 from dataclasses import replace
 
 from rtmposelib.config import PRESETS, preset, simcc_sigma
@@ -71,14 +74,29 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.train.loop import fit
 
     cfg = config_from_args(args)
+    if args.resume and not os.path.isfile(os.path.join(args.out, "last.pth")):
+        print(f"note: --resume, but {args.out} holds no last.pth: starting a new run", file=sys.stderr)
     try:
         result = fit(cfg, out_dir=args.out, resume=args.resume, device=args.device, max_iters=args.max_iters,
                      progress=not args.no_progress)
     except TrainingInterrupted as stop:
-        print(f"interrupted: {stop}")
+        print(f"interrupted: {stop} (rtmpose train ... --resume)", file=sys.stderr)
         return 130
+    except FloatingPointError as err:                      # NaN / Inf loss: a clear stop, not a traceback
+        print(f"rtmpose train: error: {err}", file=sys.stderr)
+        return 1
+    if int(os.environ.get("RANK", "0")) != 0:              # under torchrun, rank 0 reports
+        return 0
     m = result.metrics
     ap = m.get("val", {}).get("AP")
-    print(f"{cfg.name}: {m['iterations']}/{m['total_iters']} iterations, final loss {m['final_loss']}, "
-          f"val AP {ap if ap is not None else '-'}, run in {result.out_dir}")
+    done = m["iterations"] == m["total_iters"]
+    print(f"{cfg.name}: {m['iterations']}/{m['total_iters']} iterations, final loss {m['final_loss']:.4g}, "
+          f"val AP {ap if ap is not None else '-'}, run in {result.out_dir}"
+          + ("" if done else " (paused: continue with --resume)"))
+    record = result.out_dir / "config.json"
+    if record.is_file():                                   # nothing is lost silently: report the skips
+        saved = json.loads(record.read_text())
+        for split in ("train", "val"):
+            if saved.get(f"{split}_skipped"):
+                print(f"skipped {split} instances (reason: count): {saved[f'{split}_skipped']}")
     return 0

@@ -110,9 +110,11 @@ def _validate(eval_model: nn.Module, cfg: RunConfig, info: D.DistInfo, datasets:
     return evaluate(eval_model, cfg, split="val", device=str(info.device), datasets=datasets)
 
 
-def _run_record(cfg: RunConfig, info: D.DistInfo, iters_per_epoch: int, total_iters: int, train_set) -> dict:
+def _run_record(cfg: RunConfig, info: D.DistInfo, iters_per_epoch: int, total_iters: int, train_set,
+                val_set=None) -> dict:
     return {"config": asdict(cfg), "world_size": info.world_size, "train_instances": len(train_set),
             "train_skipped": dict(getattr(train_set, "skipped", {})),
+            "val_skipped": dict(getattr(val_set, "skipped", {})),
             "effective_batch": cfg.train.batch_size * info.world_size, "lr": cfg.train.base_lr,
             "lr_scaling": LR_SCALING, "iters_per_epoch": iters_per_epoch, "total_iters": total_iters,
             "warmup_iters": effective_warmup(cfg.train.warmup_iters, total_iters),
@@ -164,7 +166,8 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
     if resume and (out_dir / "last.pth").is_file():
         state.load(load_training_state(out_dir / "last.pth"))
     elif info.is_main:
-        _write_json(_run_record(cfg, info, iters_per_epoch, total_iters, train_set), out_dir / "config.json")
+        _write_json(_run_record(cfg, info, iters_per_epoch, total_iters, train_set, val_set),
+                    out_dir / "config.json")
     stop_at = total_iters if max_iters is None else min(total_iters, max_iters)
     with StopSignal() as stop:
         _run(state, stop_at=stop_at, stop=stop, progress=progress)
@@ -184,9 +187,11 @@ def _step(state: TrainState, batch: dict, lr: float, scaler, amp: bool, epoch: i
     with torch.autocast("cuda", enabled=amp) if amp else nullcontext():
         loss = state.loss_fn(state.ddp_model(images), targets)
     if not torch.isfinite(loss):
+        last = state.out_dir / "last.pth"
+        kept = f"{last} keeps the last good epoch" if last.is_file() else "no checkpoint was written yet"
         raise FloatingPointError(
-            f"non-finite loss {loss.item()} at epoch {epoch}, iteration {state.iteration} (0-based); "
-            f"training stopped, {state.out_dir / 'last.pth'} keeps the last good epoch")
+            f"non-finite loss {loss.item()} at epoch {epoch}, iteration {state.iteration} (0-based, lr {lr:.3g}); "
+            f"training stopped, {kept}")
     state.optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     if cfg.train.clip_grad:
