@@ -49,3 +49,19 @@ def test_eval_uses_the_checkpoints_saved_architecture(tmp_path, capsys):
     assert main(["eval", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--no-flip"]) == 0
     captured = capsys.readouterr()
     assert "AP " in captured.out and "input size (64, 96)" in captured.err
+
+
+def test_eval_on_a_folder_with_one_annotation_file(shared_data, tmp_path, capsys):
+    """The real COCO samples sit in one folder (images + test_coco.json): --ann-file / --image-dir name them,
+    and --bbox-file gives the detector-box protocol (one result per detection above the score threshold)."""
+    torch.manual_seed(0)
+    ckpt = tmp_path / "best.pth"
+    torch.save({"model": build_model(preset("rtmpose-t").model).state_dict()}, ckpt)
+    out = tmp_path / "m.json"
+    assert main(["eval", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--data", str(shared_data / "coco"),
+                 "--ann-file", "test_coco.json", "--image-dir", ".", "--bbox-file", "test_coco_det_AP_H_56.json",
+                 "--no-flip", "--out", str(out)]) == 0
+    detections = json.loads((shared_data / "coco" / "test_coco_det_AP_H_56.json").read_text())
+    metrics = json.loads(out.read_text())
+    assert metrics["num_instances"] == sum(d["category_id"] == 1 for d in detections)
+    assert 0.0 <= metrics["AP"] <= 1.0

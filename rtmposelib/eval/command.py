@@ -24,6 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="our last.pth / best.pth or an MMPose .pth")
     parser.add_argument("--data", default=None, help="synth:<size> or a COCO-format root (default: the "
                                                      "checkpoint's training data, else the preset's)")
+    parser.add_argument("--ann-file", default=None,
+                        help="keypoint annotations of the split, relative to the root or absolute (default: "
+                             "annotations/person_keypoints_<split>2017.json)")
+    parser.add_argument("--image-dir", default=None,
+                        help="images of the split, relative to the root or absolute (default: <split>2017)")
+    parser.add_argument("--dataset", default=None,
+                        help="keypoint metainfo and protocol: coco | crowdpose | aic | mpii | ap10k ... "
+                             "(default: the checkpoint's / preset's)")
     parser.add_argument("--bbox-file", default=None, help="COCO detection results json (default: GT boxes)")
     parser.add_argument("--split", default="val", choices=("val", "train"))
     parser.add_argument("--no-flip", action="store_true", help="disable the flip test")
@@ -49,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         data = replace(data, source=args.data)
     if args.bbox_file is not None:
         data = replace(data, val_bbox_file=args.bbox_file)
+    if args.dataset is not None:
+        data = replace(data, dataset=args.dataset)
+    for name, value in (("ann", args.ann_file), ("images", args.image_dir)):
+        if value is not None:                  # both splits: a folder with one annotation file is enough
+            data = replace(data, **{f"train_{name}": value, f"val_{name}": value})
     cfg = replace(cfg, data=data)
     model = load_weights(build_model(cfg.model), args.checkpoint)
     metrics = evaluate(model, cfg, split=args.split, flip_test=False if args.no_flip else None,
