@@ -19,7 +19,6 @@ that look boxes up instead of computing them.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Protocol
@@ -27,6 +26,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
+from rtmposelib.data.coco import load_json
 from rtmposelib.infer.pose_nms import box_nms
 
 DET_MEAN = (103.53, 116.28, 123.675)   # BGR order, applied to the BGR image (no swap)
@@ -72,16 +72,6 @@ class _CocoLookup:
         return arr[:, :4].copy(), arr[:, 4].copy()
 
 
-def _read_json(path: str | Path, what: str):
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
-
-
 class GroundTruthDetector:
     """Annotated boxes of ``ann_file`` (COCO keypoints format), all with score 1.
 
@@ -90,7 +80,7 @@ class GroundTruthDetector:
     """
 
     def __init__(self, ann_file: str | Path, *, category_id: int = 1, require_keypoints: bool = True) -> None:
-        coco = _read_json(ann_file, "annotation file")
+        coco = load_json(ann_file, "annotation file")
         if not isinstance(coco, dict) or "images" not in coco or "annotations" not in coco:
             raise ValueError(f"{ann_file}: expected a COCO dict with 'images' and 'annotations'")
         sizes = {img["id"]: (img["width"], img["height"]) for img in coco["images"]}
@@ -138,7 +128,7 @@ class ResultsFileDetector:
 
     def __init__(self, results_file: str | Path, *, score_thr: float = 0.0, category_id: int = 1,
                  ann_file: str | Path | None = None) -> None:
-        results = _read_json(results_file, "detection results file")
+        results = load_json(results_file, "detection results file")
         if not isinstance(results, list):
             raise ValueError(f"{results_file}: expected a list of COCO detection results")
         boxes: dict[int, list] = defaultdict(list)
@@ -155,7 +145,7 @@ class ResultsFileDetector:
                 boxes[image_id].append([x, y, x + w, y + h, score])
         file_to_id = {}
         if ann_file is not None:
-            file_to_id = {img["file_name"]: img["id"] for img in _read_json(ann_file, "annotation "
+            file_to_id = {img["file_name"]: img["id"] for img in load_json(ann_file, "annotation "
                                                                                       "file")["images"]}
         self._lookup = _CocoLookup(dict(boxes), file_to_id, Path(results_file))
 

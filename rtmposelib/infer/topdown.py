@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from rtmposelib.codecs import MSRAHeatmapCodec, SimCCCodec, crop_to_image, flip_back, flip_back_heatmaps
-from rtmposelib.data.preprocess import box_to_center_scale, normalize, warp_crop
-
-KPT_SCORE_THR = 0.2   # CocoMetric: keypoints above this enter the instance rescoring
+from rtmposelib.eval.predict import KEYPOINT_SCORE_THR as KPT_SCORE_THR  # noqa: F401 (re-exported)
+from rtmposelib.eval.predict import rescore
+from rtmposelib.export.ort_runner import preprocess_boxes
 
 
 @dataclass
@@ -66,14 +66,6 @@ class Poses:
                         "score": float(self.scores[i]), "area": float(self.areas[i]),
                         "bbox": [x1, y1, x2 - x1, y2 - y1]})
         return out
-
-
-def rescore(box_scores: np.ndarray, keypoint_scores: np.ndarray, thr: float = KPT_SCORE_THR) -> np.ndarray:
-    """CocoMetric's instance score: box score x mean of the keypoint scores > thr (0 if none)."""
-    above = keypoint_scores > thr
-    n_above = above.sum(axis=1)
-    mean = np.where(n_above > 0, (keypoint_scores * above).sum(axis=1) / np.maximum(n_above, 1), 0.0)
-    return np.asarray(box_scores, np.float64) * mean
 
 
 class PoseRunner:
@@ -182,16 +174,7 @@ class TopdownPipeline:
     def crops(self, image_bgr: np.ndarray, boxes: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(batch (N, 3, h, w) float32 normalised RGB, centers (N, 2), scales (N, 2)) image px."""
-        w, h = self.input_size
-        batch = np.empty((len(boxes), 3, h, w), np.float32)
-        centers = np.empty((len(boxes), 2), np.float32)
-        scales = np.empty((len(boxes), 2), np.float32)
-        for i, (x1, y1, x2, y2) in enumerate(boxes):
-            centers[i], scales[i] = box_to_center_scale([x1, y1, x2 - x1, y2 - y1],
-                                                        padding=self.bbox_padding, aspect=w / h)
-            crop, _ = warp_crop(image_bgr, centers[i], scales[i], self.input_size)
-            batch[i] = normalize(crop)
-        return batch, centers, scales
+        return preprocess_boxes(image_bgr, boxes, input_size=self.input_size, bbox_padding=self.bbox_padding)
 
     def _infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Normalised crops -> (keypoints (N, K, 2) crop px, scores (N, K)), flip test included."""

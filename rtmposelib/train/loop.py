@@ -158,7 +158,8 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
     iters_per_epoch = D.per_rank_length(len(train_set), info) // cfg.train.batch_size
     if iters_per_epoch == 0:
         raise ValueError(f"the training set has {len(train_set)} instances, fewer than one batch of "
-                         f"{cfg.train.batch_size} per process ({info.world_size} processes)")
+                         f"{cfg.train.batch_size} per process ({info.world_size} processes); pass a smaller batch size "
+                         f"(rtmpose train --batch-size, e.g. 16 on SynthPose smoke)")
     total_iters = cfg.train.epochs * iters_per_epoch
     state = TrainState(cfg=cfg, info=info, out_dir=out_dir, model=model, ddp_model=D.wrap_model(model, info),
                        loss_fn=loss_fn, optimizer=optimizer, ema=ema, train_set=train_set,
