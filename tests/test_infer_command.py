@@ -31,14 +31,15 @@ def clip(tmp_path_factory):
 class TinySimCC(torch.nn.Module):
     """A small SimCC-shaped model (conv + two linear maps): fast, exports in well under a second."""
 
-    def __init__(self) -> None:
+    def __init__(self, input_size: tuple[int, int] = (192, 256)) -> None:
         super().__init__()
+        w, h = input_size
         self.conv = torch.nn.Conv2d(3, 17, 8, stride=8)
-        self.fx = torch.nn.Linear(32 * 24, 384)
-        self.fy = torch.nn.Linear(32 * 24, 512)
+        self.fx = torch.nn.Linear((h // 8) * (w // 8), 2 * w)
+        self.fy = torch.nn.Linear((h // 8) * (w // 8), 2 * h)
 
     def forward(self, x):
-        f = self.conv(x).flatten(2)                     # (B, 17, 32*24)
+        f = self.conv(x).flatten(2)                     # (B, 17, h/8 * w/8)
         return self.fx(f), self.fy(f)
 
 
@@ -81,27 +82,13 @@ def test_demo_bad_arguments_give_clear_errors(clip, capsys):
     assert "input not found" in capsys.readouterr().err
 
 
-class TinySimCCSmall(torch.nn.Module):
-    """TinySimCC for 96 x 128 crops (a run trained with --input-size 96 128)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = torch.nn.Conv2d(3, 17, 8, stride=8)
-        self.fx = torch.nn.Linear(16 * 12, 192)
-        self.fy = torch.nn.Linear(16 * 12, 256)
-
-    def forward(self, x):
-        f = self.conv(x).flatten(2)                     # (B, 17, 16*12)
-        return self.fx(f), self.fy(f)
-
-
 def test_demo_onnx_takes_its_input_size_and_decoded_files_match_raw(clip, tmp_path, capsys):
     """An .onnx exported at 96 x 128 runs without --preset; --with-decode files give the same poses."""
     from rtmposelib.export.onnx import export_onnx
 
     root, _, ann = clip
     torch.manual_seed(0)
-    model = TinySimCCSmall().eval()
+    model = TinySimCC((96, 128)).eval()
     outputs = {}
     for with_decode in (False, True):
         path = export_onnx(model, tmp_path / f"small{int(with_decode)}.onnx", input_size=(96, 128),
