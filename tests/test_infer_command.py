@@ -80,6 +80,11 @@ def test_demo_bad_arguments_give_clear_errors(clip, capsys):
     assert main(["demo", str(root / "missing.mp4"), "--pose", "rtmpose-t", "--det", f"gt:{ann}",
                  "--out", str(root / "x")]) == 2
     assert "input not found" in capsys.readouterr().err
+    (root / "junk.mp4").write_bytes(b"not a video")
+    assert main(["demo", str(root / "junk.mp4"), "--pose", "rtmpose-t", "--det", f"gt:{ann}",
+                 "--out", str(root / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open this video" in err and "no frame of" in err
 
 
 def test_demo_onnx_takes_its_input_size_and_decoded_files_match_raw(clip, tmp_path, capsys):

@@ -19,12 +19,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from rtmposelib.config import PRESETS
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="an image, a folder of frames or a video file")
     parser.add_argument("--pose", required=True, help="preset name | checkpoint .pth | model .onnx")
     parser.add_argument("--det", required=True, help="gt:ANN.json | file:RESULTS.json | onnx:DET.onnx")
-    parser.add_argument("--preset", default=None,
+    parser.add_argument("--preset", default=None, choices=sorted(PRESETS),
                         help="architecture of a .pth without saved config (MMPose's) or of an .onnx file "
                              "(its codec; default rtmpose-t)")
     parser.add_argument("--dataset", default="coco", help="keypoint metainfo name (rtmposelib.data.metainfo)")
@@ -102,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
                            kpt_thr=args.kpt_thr, max_frames=args.max_frames)
     except (FileNotFoundError, ValueError) as err:
         print(f"rtmpose demo: error: {err}", file=sys.stderr)
+        return 2
+    if metrics["frames"] == 0:                         # an unreadable video / a folder without images
+        for message in metrics["messages"]:
+            print(f"  {message}", file=sys.stderr)
+        print(f"rtmpose demo: error: no frame of {args.input} could be read", file=sys.stderr)
         return 2
     fps = metrics["fps"]
     print(f"{metrics['frames']} frames ({metrics['detector_runs']} detector runs); frames/s: "
