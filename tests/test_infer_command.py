@@ -108,3 +108,29 @@ def test_demo_onnx_takes_its_input_size_and_decoded_files_match_raw(clip, tmp_pa
     assert main(["demo", str(root / "0002.png"), "--pose", str(tmp_path / "small1.onnx"), "--det", f"gt:{ann}",
                  "--flip", "--out", str(tmp_path / "x")]) == 2
     assert "cannot be flip-tested" in capsys.readouterr().err
+
+
+def test_demo_runs_a_heatmap_onnx_file_with_the_udp_codec(clip, tmp_path):
+    """A heatmap (pre-training) model exported to ONNX: the demo picks the UDP codec and the file's
+    heatmap size, and finds the same poses as the torch module through the pipeline."""
+    from rtmposelib.codecs import UDPHeatmapCodec
+    from rtmposelib.data.metainfo import get_metainfo
+    from rtmposelib.export.onnx import export_onnx
+    from rtmposelib.infer.detector import GroundTruthDetector
+    from rtmposelib.infer.topdown import TopdownPipeline
+
+    root, _, ann = clip
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 17, 4, stride=4).eval()            # (B, 17, 32, 24) heatmaps of a 96 x 128 crop
+    path = export_onnx(model, tmp_path / "hm.onnx", input_size=(96, 128))
+    out = tmp_path / "out"
+    assert main(["demo", str(root / "0002.png"), "--pose", str(path), "--det", f"gt:{ann}",
+                 "--annotate", "none", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    codec = UDPHeatmapCodec(input_size=(96, 128), heatmap_size=(24, 32), sigma=2.0)
+    pipeline = TopdownPipeline(model, GroundTruthDetector(ann), metainfo=get_metainfo("coco"), codec=codec)
+    poses = pipeline(cv2.imread(str(root / "0002.png")), key="0002.png")
+    expected = poses.to_coco(image_id=0)
+    assert len(results) == len(expected) == 2
+    for got, ref in zip(results, expected):
+        assert got["keypoints_raw"] == pytest.approx(ref["keypoints"], abs=1e-2)

@@ -100,19 +100,35 @@ def file_kind(session: ort.InferenceSession, path: str | Path = "<session>") -> 
 
 def onnx_input_size(path: str | Path) -> tuple[int, int]:
     """The (w, h) crop size an exported pose file expects, read from its input shape [N, 3, h, w]."""
+    dims = _shape(_onnx_graph(path).input[0])
+    if len(dims) != 4 or dims[1] != 3 or not dims[2] or not dims[3]:
+        raise ValueError(f"{path}: input shape {dims} is not [N, 3, h, w] with a fixed h and w")
+    return dims[3], dims[2]
+
+
+def onnx_heatmap_size(path: str | Path) -> tuple[int, int] | None:
+    """The (w, h) of a heatmap file's ``heatmaps`` output [N, K, h, w], or None for other files."""
+    outputs = _onnx_graph(path).output
+    if [o.name for o in outputs] != list(HEATMAP_OUTPUTS):
+        return None
+    dims = _shape(outputs[0])
+    return dims[3], dims[2]
+
+
+def _onnx_graph(path: str | Path):
     import onnx
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ONNX file not found: {path}")
     try:
-        graph = onnx.load(str(path), load_external_data=False).graph
+        return onnx.load(str(path), load_external_data=False).graph
     except Exception as err:
         raise ValueError(f"{path} is not a readable ONNX file: {err}") from None
-    dims = [d.dim_value if d.HasField("dim_value") else None for d in graph.input[0].type.tensor_type.shape.dim]
-    if len(dims) != 4 or dims[1] != 3 or not dims[2] or not dims[3]:
-        raise ValueError(f"{path}: input shape {dims} is not [N, 3, h, w] with a fixed h and w")
-    return dims[3], dims[2]
+
+
+def _shape(value_info) -> list[int | None]:
+    return [d.dim_value if d.HasField("dim_value") else None for d in value_info.type.tensor_type.shape.dim]
 
 
 class OrtPoseRunner:

@@ -74,10 +74,12 @@ def build_pose(spec: str, *, preset_name: str):
         from dataclasses import replace
 
         from rtmposelib.config import simcc_sigma
-        from rtmposelib.export.ort_runner import onnx_input_size
-        cfg, size = preset(preset_name or "rtmpose-t"), onnx_input_size(path)
-        codec = replace(cfg.codec, input_size=size, heatmap_size=(size[0] // 4, size[1] // 4),
+        from rtmposelib.export.ort_runner import onnx_heatmap_size, onnx_input_size
+        cfg, size, heatmap_size = preset(preset_name or "rtmpose-t"), onnx_input_size(path), onnx_heatmap_size(path)
+        codec = replace(cfg.codec, input_size=size, heatmap_size=heatmap_size or (size[0] // 4, size[1] // 4),
                         sigma=simcc_sigma(size, cfg.codec.split_ratio))
+        if heatmap_size is not None:                    # the heatmap pre-training models are UDP
+            codec = replace(codec, kind="udp_heatmap")
         return str(path), replace(cfg, model=replace(cfg.model, input_size=size), codec=codec)
     from rtmposelib.models.pose_model import build_model
     from rtmposelib.train.checkpoint import checkpoint_run_config, load_pose_weights

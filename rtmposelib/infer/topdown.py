@@ -75,10 +75,11 @@ class PoseRunner:
     :class:`~rtmposelib.export.ort_runner.OrtPoseRunner`, or a path to a .onnx file.
     """
 
-    def __init__(self, pose, *, input_size: tuple[int, int], device: str = "cpu", threads: int = 1) -> None:
+    def __init__(self, pose, *, input_size: tuple[int, int], device: str = "cpu", threads: int = 1,
+                 codec=None) -> None:
         if isinstance(pose, (str, Path)):
             from rtmposelib.export.ort_runner import OrtPoseRunner
-            pose = OrtPoseRunner(pose, input_size=input_size, threads=threads)
+            pose = OrtPoseRunner(pose, input_size=input_size, threads=threads, codec=codec)
         self.pose = pose
         self.device = device
         self.is_onnx = hasattr(pose, "session")
@@ -113,7 +114,7 @@ class TopdownPipeline:
         self.codec = codec
         self.input_size = tuple(codec.input_size)
         self.runner = pose if isinstance(pose, PoseRunner) else PoseRunner(
-            pose, input_size=self.input_size, device=device)
+            pose, input_size=self.input_size, device=device, codec=codec)
         if flip_test and self.runner.decoded:
             raise ValueError(f"{self.runner.pose.path}: a file with the decode inside (export --with-decode) "
                              f"cannot be flip-tested; export without --with-decode to use the flip test")
