@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="val", choices=("val", "train"))
     parser.add_argument("--no-flip", action="store_true", help="disable the flip test")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default=None, help="cpu | cuda | cuda:N (default: cuda when available, "
+                                                         "as rtmpose train)")
     parser.add_argument("--out", default=None, help="write the metrics (and per-keypoint csv) here")
 
 
@@ -64,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
             data = replace(data, **{f"train_{name}": value, f"val_{name}": value})
     cfg = replace(cfg, data=data)
     model = load_weights(build_model(cfg.model), args.checkpoint)
+    import torch
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     metrics = evaluate(model, cfg, split=args.split, flip_test=False if args.no_flip else None,
-                       device=args.device, batch_size=args.batch_size)
+                       device=device, batch_size=args.batch_size)
     table = metrics.pop("per_keypoint")
     keys = (("PCKh", "PCKh@0.1", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle")
             if metrics["metric"] == "PCKh" else ("AP", "AP50", "AP75", "APm", "APl", "AR", "AP(E)", "AP(M)", "AP(H)"))
