@@ -6,7 +6,9 @@
 ``--pretrain-heatmap`` runs the UDP heatmap pre-training of the preset's backbone instead
 (:mod:`rtmposelib.train.pretrain`); ``--init-backbone RUN_DIR_OR_CKPT`` starts from such a run.
 Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves ``last.pth`` and exits with code 130;
-``--resume`` continues exactly.
+``--resume`` continues exactly. ``--config run.json`` trains a RunConfig saved by
+:func:`rtmposelib.config_io.save_config` (how the notebook suite hands a paper-scale run to torchrun);
+it cannot be combined with the options that change the config.
 """
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ from dataclasses import replace
 from rtmposelib.config import PRESETS, preset, simcc_sigma
 
 
+# options that change the RunConfig (not allowed beside --config); --preset has a default, so it is not here
+CONFIG_OPTIONS = ("epochs", "batch_size", "lr", "warmup_iters", "stage2_epochs", "val_interval", "input_size",
+                  "workers", "seed", "pretrain_heatmap", "init_backbone")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="a RunConfig JSON (rtmposelib.config_io) instead of --preset and its options")
     parser.add_argument("--preset", default="rtmpose-t", choices=sorted(PRESETS), help="model-zoo preset")
     parser.add_argument("--data", default="synth:smoke", help="synth:smoke | synth:cpu | synth:<n> | COCO root")
     parser.add_argument("--out", required=True, help="run folder (checkpoints, history.csv, metrics.json)")
@@ -44,6 +52,12 @@ def config_from_args(args: argparse.Namespace):
     """The RunConfig that the command line describes."""
     from rtmposelib.train.pretrain import finetune_config, heatmap_pretrain_config
 
+    if getattr(args, "config", None):
+        clashing = [f"--{k.replace('_', '-')}" for k in CONFIG_OPTIONS if getattr(args, k, None) not in (None, False)]
+        if clashing:
+            raise ValueError(f"--config {args.config} is a complete run config; drop {', '.join(clashing)}")
+        from rtmposelib.config_io import load_config
+        return load_config(args.config)
     cfg = preset(args.preset)
     t = cfg.train
     changes = {"epochs": args.epochs, "batch_size": args.batch_size, "base_lr": args.lr,
@@ -73,9 +87,17 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.train.checkpoint import TrainingInterrupted
     from rtmposelib.train.loop import fit
 
-    cfg = config_from_args(args)
-    if args.resume and not os.path.isfile(os.path.join(args.out, "last.pth")):
+    try:
+        cfg = config_from_args(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"rtmpose train: error: {err}", file=sys.stderr)
+        return 2
+    has_run = os.path.isfile(os.path.join(args.out, "last.pth"))
+    if args.resume and not has_run:
         print(f"note: --resume, but {args.out} holds no last.pth: starting a new run", file=sys.stderr)
+    elif has_run and not args.resume:
+        print(f"note: {args.out} holds a run; starting over and replacing its files (--resume continues it)",
+              file=sys.stderr)
     try:
         result = fit(cfg, out_dir=args.out, resume=args.resume, device=args.device, max_iters=args.max_iters,
                      progress=not args.no_progress)
