@@ -52,6 +52,8 @@ def test_resume_without_checkpoint_says_so(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "holds no last.pth: starting a new run" in captured.err
     assert "(paused: continue with --resume)" in captured.out
+    assert main(["train", *ARGS, "--out", str(tmp_path / "r"), "--max-iters", "1"]) == 0
+    assert "holds a run; starting over" in capsys.readouterr().err
 
 
 def test_batch_larger_than_the_dataset_says_what_to_do(tmp_path):
