@@ -9,7 +9,6 @@ folder and moved into place with ``os.replace``, so a crash mid-write never leav
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
@@ -17,7 +16,6 @@ import signal
 import sys
 import tempfile
 import threading
-import typing
 from pathlib import Path
 
 import numpy as np
@@ -98,14 +96,16 @@ def saved_config(source: str | os.PathLike | dict):
     """The :class:`~rtmposelib.config.RunConfig` saved in one of our checkpoints (``last.pth``,
     ``best.pth``), or None for checkpoints without one (MMPose's, bare state dicts).
 
-    Keys the saved config lacks take today's defaults; keys it has that no longer exist are ignored.
+    Rebuilt by :func:`rtmposelib.config_io.config_from_dict`: keys the saved config lacks take today's
+    defaults; a key no field has any more is an error naming it.
     """
     raw = source if isinstance(source, dict) else _read(Path(source))
     saved = raw.get("config")
     if saved is None:
         return None
-    from rtmposelib.config import RunConfig
-    return _dataclass_from(RunConfig, json.loads(saved) if isinstance(saved, str) else saved)
+    from rtmposelib.config_io import config_from_dict
+    where = "<checkpoint>" if isinstance(source, dict) else f"checkpoint {source}"
+    return config_from_dict(json.loads(saved) if isinstance(saved, str) else saved, where=f"{where}: config")
 
 
 def checkpoint_run_config(path: str | os.PathLike, preset_name: str | None = None):
@@ -123,24 +123,6 @@ def checkpoint_run_config(path: str | os.PathLike, preset_name: str | None = Non
         print(f"note: {path} was trained as {saved.name} (input size {saved.model.input_size}); using its "
               f"saved architecture rather than --preset {preset_name}", file=sys.stderr)
     return saved
-
-
-def _dataclass_from(cls, values: dict):
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in values:
-            continue
-        value, hint = values[f.name], hints[f.name]
-        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
-            kwargs[f.name] = _dataclass_from(hint, value)
-        else:
-            kwargs[f.name] = _tuples(value)
-    return cls(**kwargs)
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def load_pose_weights(model: nn.Module, source: str | os.PathLike, *, use_ema: bool | None = None) -> nn.Module:
