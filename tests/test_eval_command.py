@@ -34,18 +34,24 @@ def test_wrong_checkpoint(tmp_path):
         load_weights(build_model(preset("rtmpose-t").model), tmp_path / "nope.pth")
 
 
-def test_eval_uses_the_checkpoints_saved_architecture(tmp_path, capsys):
-    """A run trained at another input size evaluates without naming it (README: rtmpose eval after train)."""
+def _small_checkpoint(tmp_path, size=(64, 96)):
+    """best.pth of RTMPose-t trained at ``size`` (w, h), with its saved config, as the training loop writes."""
     from dataclasses import asdict, replace
 
     from rtmposelib.config import simcc_sigma
 
     base = preset("rtmpose-t")
-    size = (64, 96)
     cfg = replace(base, model=replace(base.model, input_size=size),
                   codec=replace(base.codec, input_size=size, sigma=simcc_sigma(size)))
+    torch.manual_seed(0)
     ckpt = tmp_path / "best.pth"
     torch.save({"model": build_model(cfg.model).state_dict(), "config": json.dumps(asdict(cfg))}, ckpt)
+    return ckpt
+
+
+def test_eval_uses_the_checkpoints_saved_architecture(tmp_path, capsys):
+    """A run trained at another input size evaluates without naming it (README: rtmpose eval after train)."""
+    ckpt = _small_checkpoint(tmp_path)
     assert main(["eval", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--no-flip"]) == 0
     captured = capsys.readouterr()
     assert "AP " in captured.out and "input size (64, 96)" in captured.err
@@ -54,11 +60,9 @@ def test_eval_uses_the_checkpoints_saved_architecture(tmp_path, capsys):
 def test_eval_on_a_folder_with_one_annotation_file(shared_data, tmp_path, capsys):
     """The real COCO samples sit in one folder (images + test_coco.json): --ann-file / --image-dir name them,
     and --bbox-file gives the detector-box protocol (one result per detection above the score threshold)."""
-    torch.manual_seed(0)
-    ckpt = tmp_path / "best.pth"
-    torch.save({"model": build_model(preset("rtmpose-t").model).state_dict()}, ckpt)
+    ckpt = _small_checkpoint(tmp_path)                  # 64 x 96 crops: the 118 detections evaluate quickly
     out = tmp_path / "m.json"
-    assert main(["eval", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--data", str(shared_data / "coco"),
+    assert main(["eval", "--checkpoint", str(ckpt), "--data", str(shared_data / "coco"),
                  "--ann-file", "test_coco.json", "--image-dir", ".", "--bbox-file", "test_coco_det_AP_H_56.json",
                  "--no-flip", "--out", str(out)]) == 0
     detections = json.loads((shared_data / "coco" / "test_coco_det_AP_H_56.json").read_text())
