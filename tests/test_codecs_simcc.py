@@ -130,3 +130,23 @@ def test_bad_input():
         codec().encode(np.zeros((1, 2, 2)), np.ones((1, 3)))
     with pytest.raises(ValueError, match="sigma"):
         SimCCCodec(input_size=(192, 256), sigma=0.0)
+
+
+def test_flip_test_average_by_hand():
+    """The shared flip test (eval.predict and infer.topdown): SimCC x bins reversed, channels swapped,
+    0.5 / 0.5; MSRA heatmaps also shifted one column, UDP ones not."""
+    from rtmposelib.codecs import MSRAHeatmapCodec, SimCCCodec, UDPHeatmapCodec, flip_test_average
+
+    rng = np.random.default_rng(0)
+    flip = [1, 0, 2]
+    x, y, fx, fy = (rng.random((1, 3, n)) for n in (8, 10, 8, 10))
+    codec = SimCCCodec(input_size=(4, 5), sigma=1.0)
+    ax, ay = flip_test_average(codec, (x, y), (fx, fy), flip)
+    assert np.allclose(ax[0, 0], 0.5 * (x[0, 0] + fx[0, 1, ::-1]))
+    assert np.allclose(ay[0, 2], 0.5 * (y[0, 2] + fy[0, 2]))
+    h, fh = rng.random((1, 3, 4, 6)), rng.random((1, 3, 4, 6))
+    (udp,) = flip_test_average(UDPHeatmapCodec(input_size=(24, 16), heatmap_size=(6, 4), sigma=2.0), (h,), (fh,), flip)
+    assert np.allclose(udp[0, 0], 0.5 * (h[0, 0] + fh[0, 1, :, ::-1]))
+    (msra,) = flip_test_average(MSRAHeatmapCodec(input_size=(24, 16), heatmap_size=(6, 4), sigma=2.0), (h,), (fh,),
+                                flip)
+    assert np.allclose(msra[0, 0, :, 1:], 0.5 * (h[0, 0, :, 1:] + fh[0, 1, :, ::-1][:, :-1]))

@@ -11,7 +11,7 @@ from rtmposelib.codecs.simcc import SimCCCodec, flip_back
 from rtmposelib.config import CodecConfig
 
 __all__ = ["SimCCCodec", "MSRAHeatmapCodec", "UDPHeatmapCodec", "build_codec", "flip_back",
-           "flip_back_heatmaps", "crop_to_image", "image_to_crop"]
+           "flip_back_heatmaps", "flip_test_average", "crop_to_image", "image_to_crop"]
 
 Codec = SimCCCodec | MSRAHeatmapCodec | UDPHeatmapCodec
 
@@ -28,3 +28,17 @@ def build_codec(cfg: CodecConfig) -> Codec:
         return MSRAHeatmapCodec(input_size=cfg.input_size, heatmap_size=cfg.heatmap_size,
                                 sigma=cfg.heatmap_sigma)
     raise ValueError(f"codec kind must be simcc|udp_heatmap|msra_heatmap, got {cfg.kind!r}")
+
+
+def flip_test_average(codec: Codec, outputs: tuple, flipped: tuple, flip_indices) -> tuple:
+    """The official flip test on raw outputs (fact sheet §4): the flipped crop's outputs brought back to the
+    plain crop's frame and averaged 0.5 / 0.5 with the plain ones.
+
+    outputs / flipped: (simcc_x (N, K, Wb), simcc_y (N, K, Hb)) for SimCC, (heatmaps (N, K, Hh, Wh),) for
+    heatmap codecs; MSRA (SimpleBaseline) heatmaps are shifted one column back, UDP ones are not.
+    """
+    if isinstance(codec, SimCCCodec):
+        back = flip_back(*flipped, flip_indices)
+    else:
+        back = (flip_back_heatmaps(flipped[0], flip_indices, shift=isinstance(codec, MSRAHeatmapCodec)),)
+    return tuple(0.5 * (a + b) for a, b in zip(outputs, back))

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from rtmposelib.codecs.heatmap import MSRAHeatmapCodec, flip_back_heatmaps
+from rtmposelib.codecs import flip_test_average
 from rtmposelib.codecs.image_space import crop_to_image
-from rtmposelib.codecs.simcc import SimCCCodec, flip_back
+from rtmposelib.codecs.simcc import SimCCCodec
 
 KEYPOINT_SCORE_THR = 0.2   # CocoMetric keypoint_score_thr
 
@@ -100,13 +100,10 @@ def predict(model: nn.Module, dataset: Sequence, *, codec, flip_indices: Sequenc
         outputs = _to_numpy(model(images))
         if flip_indices is not None:
             flipped = _to_numpy(model(images.flip(-1)))
-            if isinstance(codec, SimCCCodec):
-                back = flip_back(*flipped, flip_indices)
-                outputs = tuple(0.5 * (a + b) for a, b in zip(outputs, back))
-            else:
-                # SimpleBaseline (MSRA) configs shift the flipped heatmap by one column; UDP does not
-                back = flip_back_heatmaps(flipped, flip_indices, shift=isinstance(codec, MSRAHeatmapCodec))
-                outputs = 0.5 * (outputs + back)
+            heatmap = not isinstance(outputs, tuple)
+            outputs = flip_test_average(codec, (outputs,) if heatmap else outputs,
+                                        (flipped,) if heatmap else flipped, flip_indices)
+            outputs = outputs[0] if heatmap else outputs
         results.extend(results_from_outputs(outputs, batch, codec=codec))
     return results
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rtmposelib.codecs import MSRAHeatmapCodec, SimCCCodec, crop_to_image, flip_back, flip_back_heatmaps
+from rtmposelib.codecs import crop_to_image, flip_test_average
 from rtmposelib.eval.predict import KEYPOINT_SCORE_THR as KPT_SCORE_THR  # noqa: F401 (re-exported)
 from rtmposelib.eval.predict import rescore
 from rtmposelib.export.ort_runner import preprocess_boxes
@@ -191,10 +191,4 @@ class TopdownPipeline:
         if not self.flip_test:
             return outputs
         flipped = self.runner(np.ascontiguousarray(batch[..., ::-1]))
-        flip_indices = self.metainfo.flip_indices
-        if isinstance(self.codec, SimCCCodec):
-            back = flip_back(*flipped, flip_indices)
-        else:
-            back = (flip_back_heatmaps(flipped[0], flip_indices,
-                                       shift=isinstance(self.codec, MSRAHeatmapCodec)),)
-        return tuple(0.5 * (a + b) for a, b in zip(outputs, back))
+        return flip_test_average(self.codec, outputs, flipped, self.metainfo.flip_indices)
