@@ -34,6 +34,13 @@ def test_wrong_checkpoint(tmp_path):
         load_weights(build_model(preset("rtmpose-t").model), tmp_path / "nope.pth")
 
 
+def test_eval_errors_are_one_line_messages(tmp_path, capsys):
+    (tmp_path / "junk.pth").write_text("not a checkpoint")
+    assert main(["eval", "--preset", "rtmpose-t", "--checkpoint", str(tmp_path / "junk.pth")]) == 2
+    err = capsys.readouterr().err
+    assert "rtmpose eval: error: checkpoint" in err and "junk.pth cannot be read" in err
+
+
 def _small_checkpoint(tmp_path, size=(64, 96)):
     """best.pth of RTMPose-t trained at ``size`` (w, h), with its saved config, as the training loop writes."""
     from dataclasses import asdict, replace

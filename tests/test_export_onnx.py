@@ -158,5 +158,6 @@ def test_export_command_with_training_checkpoint(tmp_path, capsys):
             _, ref_scores = SimCCDecode(split_ratio=2.0)(*reference(x))
         assert np.allclose(scores, ref_scores.numpy(), atol=1e-4) == same
     torch.save({"model": {"nonsense": torch.zeros(1)}}, ckpt)
-    with pytest.raises(ValueError, match="does not fit"):
-        main(["export", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--out", str(out)])
+    capsys.readouterr()
+    assert main(["export", "--preset", "rtmpose-t", "--checkpoint", str(ckpt), "--out", str(out)]) == 2
+    assert "rtmpose export: error: checkpoint" in capsys.readouterr().err

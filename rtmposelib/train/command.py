@@ -107,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     except FloatingPointError as err:                      # NaN / Inf loss: a clear stop, not a traceback
         print(f"rtmpose train: error: {err}", file=sys.stderr)
         return 1
+    except (ValueError, FileNotFoundError) as err:         # bad data, checkpoint or argument
+        print(f"rtmpose train: error: {err}", file=sys.stderr)
+        return 2
     if int(os.environ.get("RANK", "0")) != 0:              # under torchrun, rank 0 reports
         return 0
     m = result.metrics
