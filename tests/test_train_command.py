@@ -63,3 +63,28 @@ def test_batch_larger_than_the_dataset_says_what_to_do(tmp_path, capsys):
     args = ARGS[:i] + ARGS[i + 2:]
     assert main(["train", *args, "--out", str(tmp_path / "big")]) == 2
     assert re.search(r"rtmpose train: error: .*fewer than one batch of 256.*--batch-size", capsys.readouterr().err)
+
+
+def test_corrupt_image_in_a_worker_is_a_one_line_error_naming_the_file(tmp_path, capsys):
+    """A COCO root whose only training image is corrupt: the DataLoader worker's error reaches the user as
+    the dataset's message (file, instance, problem), exit code 2."""
+    import cv2
+    import numpy as np
+
+    root = tmp_path / "root"
+    for split in ("train2017", "val2017"):
+        (root / split).mkdir(parents=True)
+        cv2.imwrite(str(root / split / "1.jpg"), np.full((64, 48, 3), 128, np.uint8))
+    (root / "train2017" / "1.jpg").write_bytes(b"not a jpeg")
+    ann = {"images": [{"id": 1, "file_name": "1.jpg", "width": 48, "height": 64}],
+           "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "iscrowd": 0, "num_keypoints": 17,
+                            "bbox": [8, 8, 30, 50], "area": 900.0, "keypoints": [20, 30, 2] * 17}],
+           "categories": [{"id": 1, "name": "person"}]}
+    (root / "annotations").mkdir()
+    for split in ("train", "val"):
+        (root / "annotations" / f"person_keypoints_{split}2017.json").write_text(json.dumps(ann))
+    code = main(["train", "--preset", "rtmpose-t", "--data", str(root), "--input-size", "32", "32", "--epochs", "1",
+                 "--batch-size", "1", "--workers", "1", "--no-progress", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert re.search(r"rtmpose train: error: .*train2017/1.jpg \(instance id 5, image id 1\) is corrupt", err)

@@ -108,7 +108,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"rtmpose train: error: {err}", file=sys.stderr)
         return 1
     except (ValueError, FileNotFoundError) as err:         # bad data, checkpoint or argument
-        print(f"rtmpose train: error: {err}", file=sys.stderr)
+        message = str(err).strip()
+        if "Original Traceback" in message:                # raised in a DataLoader worker: its last line
+            message = message.splitlines()[-1]
+        print(f"rtmpose train: error: {message}", file=sys.stderr)
         return 2
     if int(os.environ.get("RANK", "0")) != 0:              # under torchrun, rank 0 reports
         return 0
