@@ -1,4 +1,4 @@
-"""``rtmpose eval``: COCO keypoint AP of a checkpoint on a preset's validation data.
+"""``rtmpose eval``: the metric of a checkpoint on its run's (or the given) validation data.
 
 Example: ``rtmpose eval --checkpoint runs/t/best.pth --data synth:smoke``.
 The checkpoint may be one of ours (``last.pth`` -- EMA weights when present -- or ``best.pth``) or an

@@ -2,12 +2,13 @@
 
 Examples::
 
-    rtmpose demo clip.mp4 --pose runs/m/best.pth --preset rtmpose-m --det onnx:rtmdet_nano.onnx --det-interval 5
+    rtmpose demo clip.mp4 --pose runs/m/best.pth --det onnx:rtmdet_nano.onnx --det-interval 5
     rtmpose demo val2017/ --pose rtmpose-t.onnx --det gt:annotations/person_keypoints_val2017.json
     rtmpose demo photo.jpg --pose rtmpose-t --det file:person_detection_results.json
 
 ``--pose`` is a preset name (random weights: for plumbing only), one of our / MMPose's checkpoints
-(.pth; architecture from the checkpoint's saved config, else ``--preset``) or an exported .onnx file.
+(.pth; architecture from the checkpoint's saved config, else ``--preset``) or an exported .onnx file
+(crop size read from the file; SimCC, heatmap (UDP codec) or ``--with-decode`` outputs).
 ``--det`` is ``gt:ANN.json`` (annotated boxes), ``file:RESULTS.json`` (COCO detection results) or
 ``onnx:DET.onnx`` (RTMDet with MMDeploy end-to-end outputs). Frames are looked up in gt/file sources
 by file name (folders, images) or by frame index as image id (videos). Outputs: see
