@@ -52,6 +52,11 @@ class Scale:
     timeout: int                               # seconds per notebook execution
     latency_runs: tuple[int, int]              # (warm-up, timed) runs of the latency protocol
     model_sizes: tuple[str, ...]               # presets measured in the speed / complexity notebooks
+    # the stand-in for ImageNet weights (rtmposelib.experiments.runs.standin_config); 0 images = none
+    standin_images: int = 0                    # SynthPose training images of the stand-in's own set
+    standin_seed: int = 1                      # its SynthPose seed (the roadmap's data use seed 0)
+    standin_epochs: int = 1                    # epochs of UDP heatmap training on that set
+    standin_lr: float = 4e-3                   # AdamW base learning rate of the stand-in
 
 
 SCALES: dict[str, Scale] = {
@@ -60,12 +65,13 @@ SCALES: dict[str, Scale] = {
         model_size="t", input_size=(64, 64), seeds=(0,),
         roadmap_steps=("baseline", "pretrain", "kernel7"),
         kernel_sizes=(1, 7), inv_temperatures=(1.0, 10.0), sweep_seeds=(0,), max_iters=2, num_workers=0,
-        timeout=300, latency_runs=(2, 5), model_sizes=("t",)),
+        timeout=300, latency_runs=(2, 5), model_sizes=("t",), standin_images=16, standin_epochs=1),
     "cpu": Scale(
         name="cpu", data_source="synth:400", epochs=2, batch_size=16, warmup_iters=20, val_interval=2,
         model_size="t", input_size=(96, 128), seeds=(0, 1, 2), roadmap_steps=None,
         kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0), sweep_seeds=(0,),
-        max_iters=None, num_workers=0, timeout=3600, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l")),
+        max_iters=None, num_workers=0, timeout=3600, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l"),
+        standin_images=400, standin_epochs=8),
     "paper": Scale(
         name="paper", data_source=os.environ.get("RTMPOSE_COCO", "data/coco"), epochs=PAPER_EPOCHS,
         batch_size=256, warmup_iters=1000, val_interval=10, model_size=None, input_size=None,

@@ -5,8 +5,9 @@ Each entry runs in its own papermill process (kernel "rtmposelib", else "python3
 = the notebooks folder; a per-scale execution timeout) and records under
 ``<results>/<scale>/<notebook>/<run>/`` what the notebook writes (config.json, metrics.json, CSVs,
 PNGs), the executed notebook with machine paths scrubbed, and ``suite.json`` (status, seconds, hash).
-An entry is skipped when its hash -- of the notebook's content, its parameters, the library version
-and the hashes of the entries it depends on -- matches a successful earlier run, so a rerun redoes only
+An entry is skipped when its hash -- of the notebook's content, its parameters, the library version, a
+digest of the library's source files (so a code change reruns everything) and the hashes of the entries
+it depends on -- matches a successful earlier run, so a rerun redoes only
 missing or failed entries. A failed entry does not stop the others (only its dependents, reported
 "blocked"); ``--jobs N`` runs independent entries in parallel. The plan of entries per scale is
 :func:`rtmposelib.experiments.plan`.
@@ -76,12 +77,24 @@ def _path_tokens(results_root: Path, notebooks_dir: Path) -> dict[str, str]:
     return tokens
 
 
-def entry_hash(entry: Entry, notebooks_dir: Path, dep_hashes: Sequence[str]) -> str:
+def source_digest(package_dir: str | Path = Path(rtmposelib.__file__).parent) -> str:
+    """sha256 over the library's ``*.py`` files and data tables (relative path and bytes, sorted)."""
+    root = Path(package_dir)
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".csv") and p.is_file()
+                    and "__pycache__" not in p.parts):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def entry_hash(entry: Entry, notebooks_dir: Path, dep_hashes: Sequence[str], source: str = "") -> str:
+    """The cache key of ``entry``; ``source`` is :func:`source_digest` of the library."""
     nb = notebooks_dir / f"{entry.notebook}.ipynb"
     h = hashlib.sha256()
     h.update(nb.read_bytes())
     h.update(json.dumps(entry.parameters, sort_keys=True).encode())
     h.update(rtmposelib.__version__.encode())
+    h.update(source.encode())
     for d in dep_hashes:
         h.update(d.encode())
     return h.hexdigest()[:16]
@@ -174,6 +187,7 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
             raise FileNotFoundError(f"entry {e.name}: notebook {notebooks_dir / (e.notebook + '.ipynb')} not found")
     timeout = timeout or get_scale(scale).timeout
     kernel = kernel_name()
+    source = source_digest()
     threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))   # each kernel's share of the cores
     rows: dict[str, dict[str, Any]] = {}
     hashes: dict[str, str] = {}
@@ -200,7 +214,7 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
                 finish(e, "blocked", 0.0, "a dependency did not succeed")
                 continue
             rd = results_root / scale / e.notebook / e.run
-            hashes[name] = entry_hash(e, notebooks_dir, [hashes[d] for d in e.after])
+            hashes[name] = entry_hash(e, notebooks_dir, [hashes[d] for d in e.after], source)
             record = _read_record(rd)
             cached = (record.get("hash") == hashes[name] and record.get("status") == "ok"
                       and (rd / "metrics.json").is_file())
@@ -261,13 +275,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="rerun selected entries even when cached")
     parser.add_argument("--results", default="results", help="results root (default: results)")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), help="folder of the notebooks (default: the project's)")
+    parser.add_argument("--imagenet-backbone", default="", metavar="CKPT",
+                        help="paper scale: ImageNet CSPNeXt checkpoint for the runs the paper starts from ImageNet "
+                             "(default: random init; smoke/cpu use the stand-in run instead)")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
 
 
 def run(args: argparse.Namespace) -> int:
     from rtmposelib.experiments import plan
 
-    entries = plan(args.scale)
+    entries = plan(args.scale, imagenet_backbone=args.imagenet_backbone)
     if args.list:
         for e in entries:
             print(f"{e.name:45s} after {', '.join(e.after) or '-'}")

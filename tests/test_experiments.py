@@ -7,6 +7,7 @@ import pytest
 
 from rtmposelib import experiments, results
 from rtmposelib.roadmap import for_step
+from rtmposelib.scales import at_scale, get_scale
 
 
 def _run(root, name, step, seed, ap, kernel=0, tau=0.0):
@@ -49,22 +50,115 @@ def test_sweep_summary_reuses_the_roadmap_runs_of_the_final_step(tmp_path):
         experiments.sweep_summary(tmp_path / "cpu", "beta")
 
 
-def test_step_config_overrides_and_pretrain_requirement(tmp_path):
-    cfg = experiments.step_config("baseline", scale="smoke", seed=3, kernel_size=5, inv_temperature=15.0)
+def _fake_run(root, name):
+    ckpt = root / name / "checkpoints"
+    ckpt.mkdir(parents=True)
+    (ckpt / "last.pth").write_bytes(b"x")
+    return str(root / name)
+
+
+def test_step_config_overrides_and_initialisation(tmp_path, monkeypatch):
+    standin = _fake_run(tmp_path, "standin")
+    cfg = experiments.step_config("baseline", scale="smoke", seed=3, kernel_size=5, inv_temperature=15.0,
+                                  init_dir=standin)
     assert cfg.model.final_kernel_size == 5 and cfg.loss.beta == cfg.loss.label_beta == 15.0
-    assert cfg.train.seed == 3
+    assert cfg.train.seed == 3 and cfg.train.init_backbone == f"{standin}/checkpoints/last.pth"
+    with pytest.raises(ValueError, match="stand-in initialisation: pass init_dir"):
+        experiments.step_config("baseline", scale="cpu")
+    with pytest.raises(FileNotFoundError, match="no checkpoints/last.pth"):
+        experiments.step_config("baseline", scale="cpu", init_dir=str(tmp_path / "nowhere"))
     with pytest.raises(ValueError, match="pass pretrain_dir"):
         experiments.step_config("ema", scale="smoke")
     with pytest.raises(FileNotFoundError):
         experiments.step_config("ema", scale="smoke", pretrain_dir=str(tmp_path))
+    pre = _fake_run(tmp_path, "pre")
+    assert experiments.step_config("ema", scale="cpu", pretrain_dir=pre).train.init_backbone.endswith("last.pth")
+    # paper scale: an ImageNet checkpoint if given, else random init; no stand-in
+    assert experiments.step_config("baseline", scale="paper").train.init_backbone is None
+    imagenet = tmp_path / "cspnext-m_in1k.pth"
+    imagenet.write_bytes(b"x")
+    assert experiments.step_config("baseline", scale="paper", imagenet_backbone=str(imagenet)).train.init_backbone \
+        == str(imagenet)
+    with pytest.raises(FileNotFoundError, match="ImageNet backbone checkpoint"):
+        experiments.pretrain_config("paper", imagenet_backbone=str(tmp_path / "absent.pth"))
+    assert experiments.pretrain_config("cpu", init_dir=standin).train.init_backbone.startswith(standin)
+
+
+def test_standin_uses_its_own_synthpose_set(monkeypatch, tmp_path):
+    from rtmposelib.data import synthetic
+
+    calls = []
+    monkeypatch.setattr(synthetic, "make_synthpose", lambda n, *, seed: calls.append((n, seed)) or tmp_path)
+    cfg = experiments.standin_config("cpu")
+    s = get_scale("cpu")
+    assert calls == [(s.standin_images, s.standin_seed)] and s.standin_seed != 0
+    assert cfg.data.source == str(tmp_path) != at_scale(for_step("baseline"), "cpu").data.source
+    assert cfg.model.head == "heatmap" and cfg.codec.kind == "udp_heatmap" and cfg.train.init_backbone is None
+    assert cfg.train.epochs == s.standin_epochs and cfg.train.base_lr == s.standin_lr
+    assert cfg.model.input_size == s.input_size
+    with pytest.raises(ValueError, match="no stand-in"):
+        experiments.standin_config("paper")
 
 
 def test_plan_dependencies():
     entries = {e.name: e for e in experiments.plan("cpu")}
-    assert len([n for n in entries if n.startswith("train_step/")]) == 11 * 3 + 4 + 3
-    assert entries["train_step/baseline-seed0"].after == ()
-    assert entries["train_step/gau-seed2"].after == ("pretrain_heatmap/heatmap",)
+    s = get_scale("cpu")
+    n_sweep = len(s.kernel_sizes) + len(s.inv_temperatures) - 2
+    assert len([n for n in entries if n.startswith("train_step/")]) == 11 * len(s.seeds) + n_sweep
+    assert entries["train_step/baseline-seed0"].after == ("pretrain_heatmap/standin",)
+    assert entries["train_step/baseline-seed0"].parameters["init_run"] == "pretrain_heatmap/standin"
+    assert entries["pretrain_heatmap/heatmap"].after == ("pretrain_heatmap/standin",)
+    assert entries["train_step/gau-seed1"].after == ("pretrain_heatmap/heatmap",)
     assert "train_step/kernel7-seed0" in entries["sweeps/summary"].after
     assert "train_step/kernel9-seed0" in entries["sweeps/summary"].after
     assert "train_step/kernel9-seed0" not in entries["roadmap/summary"].after
     assert not entries["explorer/all"].requires_success
+    paper = {e.name: e for e in experiments.plan("paper", imagenet_backbone="in1k.pth")}
+    assert "pretrain_heatmap/standin" not in paper and paper["pretrain_heatmap/heatmap"].after == ()
+    assert paper["train_step/baseline-seed21"].parameters["imagenet_backbone"] == "in1k.pth"
+    assert paper["train_step/ema-seed21"].parameters["imagenet_backbone"] == ""
+
+
+def test_torchrun_command_and_gpu_count(monkeypatch):
+    import sys
+
+    from rtmposelib.experiments import launch
+
+    cmd = launch.torchrun_command("r/run.json", "r/checkpoints", nproc=8)
+    assert cmd[:3] == [sys.executable, "-m", "torch.distributed.run"] and "--nproc_per_node=8" in cmd
+    tail = cmd[cmd.index("-m", 3):]
+    assert tail == ["-m", "rtmposelib.cli", "train", "--config", "r/run.json", "--out", "r/checkpoints", "--no-progress"]
+    assert launch.torchrun_command("a", "b", nproc=2, max_iters=5)[-2:] == ["--max-iters", "5"]
+    with pytest.raises(ValueError, match="nproc"):
+        launch.torchrun_command("a", "b", nproc=0)
+    monkeypatch.setenv("RTMPOSE_GPUS", "4")
+    assert launch.gpu_count() == 4
+    monkeypatch.setenv("RTMPOSE_GPUS", "four")
+    with pytest.raises(ValueError, match="RTMPOSE_GPUS"):
+        launch.gpu_count()
+    monkeypatch.delenv("RTMPOSE_GPUS")
+    assert launch.gpu_count() == 0                                  # no GPU on the test machine
+
+
+def test_paper_scale_with_gpus_launches_torchrun(monkeypatch, tmp_path):
+    """More than one GPU: the run is written as run.json and handed to torchrun; one or none: in process."""
+    from rtmposelib.config_io import load_config
+    from rtmposelib.experiments import launch
+
+    launched = []
+
+    class Done:
+        returncode = 3
+
+    monkeypatch.setattr(launch.subprocess, "run", lambda cmd, check: launched.append(cmd) or Done())
+    monkeypatch.setenv("RTMPOSE_GPUS", "2")
+    cfg = at_scale(for_step("kernel7"), "paper")
+    with pytest.raises(RuntimeError, match="exited with code 3"):
+        launch.train(cfg, tmp_path, distributed=True)
+    assert load_config(tmp_path / "run.json") == cfg and "--nproc_per_node=2" in launched[0]
+    monkeypatch.setattr("rtmposelib.train.loop.fit", lambda cfg, **kw: ("fit", kw["out_dir"]))
+    monkeypatch.setenv("RTMPOSE_GPUS", "1")
+    assert launch.train(cfg, tmp_path, distributed=True) == ("fit", tmp_path)
+    monkeypatch.setenv("RTMPOSE_GPUS", "8")
+    assert launch.train(cfg, tmp_path, distributed=False) == ("fit", tmp_path)     # smoke / cpu scale
+    assert len(launched) == 1

@@ -32,7 +32,10 @@ pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"total": sum(vals),
 
 
 @pytest.fixture
-def nbdir(tmp_path):
+def nbdir(tmp_path, monkeypatch):
+    # the library's source digest is part of the cache key; other edits to the tree during a test must
+    # not turn the expected cache hits into reruns
+    monkeypatch.setattr("rtmposelib.suite.source_digest", lambda *_: "fixed-source")
     d = tmp_path / "notebooks"
     d.mkdir()
     _notebook(d / "work.ipynb", WRITE)
@@ -116,11 +119,33 @@ def test_command_exit_code_and_summary(tmp_path, nbdir, monkeypatch, capsys):
     from rtmposelib.cli import main
 
     argv = ["suite", "--scale", "smoke", "--notebooks", str(nbdir), "--results", str(tmp_path), "--jobs", "1"]
-    monkeypatch.setattr(experiments, "plan", lambda scale: [Entry("work", "x", {"fail": True}, key_metric="value")])
+    monkeypatch.setattr(experiments, "plan", lambda scale, **_: [Entry("work", "x", {"fail": True}, key_metric="value")])
     assert main(argv) == 1
     out = capsys.readouterr().out
     assert re.search(r"work/x\s+failed\s+[0-9.]+\s+(None|NaN)", out)
     assert "0/1 entries succeeded" in out and "AssertionError: deliberate failure" in out
-    monkeypatch.setattr(experiments, "plan", lambda scale: [Entry("work", "x", {"value": 4.0}, key_metric="value")])
+    monkeypatch.setattr(experiments, "plan", lambda scale, **_: [Entry("work", "x", {"value": 4.0}, key_metric="value")])
     assert main(argv) == 0
     assert "1/1 entries succeeded" in capsys.readouterr().out
+
+
+def test_source_digest_changes_with_the_library_code(tmp_path):
+    from rtmposelib.suite import entry_hash, source_digest
+
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "sub" / "b.py").write_text("y = 2\n")
+    before = source_digest(pkg)
+    assert source_digest(pkg) == before
+    (pkg / "sub" / "b.py").write_text("y = 3\n")
+    after = source_digest(pkg)
+    assert after != before
+    (pkg / "notes.txt").write_text("not code")
+    assert source_digest(pkg) == after
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    _notebook(nb / "work.ipynb", WRITE)
+    e = Entry("work", "a", {"value": 1.0})
+    assert entry_hash(e, nb, [], before) != entry_hash(e, nb, [], after)
+    assert len(source_digest()) == 16                                 # the installed library

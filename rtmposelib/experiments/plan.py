@@ -1,0 +1,71 @@
+"""The suite's plan: which notebook runs make up a scale, and which runs each one needs first.
+
+Order of the paper (Sec. 3, Fig. 3): at smoke / cpu scale the stand-in initialisation
+(``pretrain_heatmap/standin``, replacing ImageNet weights) comes first; the SimCC* baseline runs start
+from it, and so does the heatmap pre-training (``pretrain_heatmap/heatmap``), from which every later
+roadmap step starts. At paper scale there is no stand-in (the ImageNet checkpoint, if given, is a
+parameter). The sweeps (Tables 2, 3) reuse the roadmap's "+ 7x7 kernel" runs as their default point.
+"""
+from __future__ import annotations
+
+from rtmposelib.experiments.runs import FINAL_STEP, PRETRAIN_RUN, STANDIN_RUN, needs_pretrain
+from rtmposelib.roadmap import STEP_NAMES, for_step
+from rtmposelib.scales import get_scale
+from rtmposelib.suite import Entry
+
+
+def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
+    """The suite's notebook runs at ``scale``, with their dependencies.
+
+    imagenet_backbone: an ImageNet CSPNeXt checkpoint for the runs the paper starts from ImageNet
+    (used at paper scale only; the smaller scales use the stand-in run).
+    """
+    s = get_scale(scale)
+    steps = s.roadmap_steps or STEP_NAMES
+    entries: list[Entry] = []
+    first: tuple[str, ...] = ()                     # what the runs "from ImageNet" wait for
+    init = {"init_run": "", "imagenet_backbone": imagenet_backbone if s.name == "paper" else ""}
+    if s.standin_images:
+        standin = Entry("pretrain_heatmap", "standin", {"kind": "standin", "init_run": "", "imagenet_backbone": ""},
+                        key_metric="AP")
+        entries.append(standin)
+        first = (standin.name,)
+        init = {"init_run": STANDIN_RUN, "imagenet_backbone": ""}
+    pre = Entry("pretrain_heatmap", "heatmap", {"kind": "pretrain", **init}, after=first, key_metric="AP")
+    entries.append(pre)
+    train_names: list[str] = []
+
+    def train(run: str, step: str, seed: int, kernel: int = 0, tau: float = 0.0) -> None:
+        later = needs_pretrain(step)
+        params = {"step": step, "seed": seed, "kernel_size": kernel, "inv_temperature": tau,
+                  "pretrain_run": PRETRAIN_RUN if later else "",
+                  **({"init_run": "", "imagenet_backbone": ""} if later else init)}
+        entries.append(Entry("train_step", run, params, after=(pre.name,) if later else first, key_metric="AP"))
+        train_names.append(f"train_step/{run}")
+
+    for step in steps:
+        for seed in s.seeds:
+            train(f"{step}-seed{seed}", step, seed)
+    roadmap_runs = tuple(train_names)
+    default_k, default_tau = for_step(FINAL_STEP).model.final_kernel_size, for_step(FINAL_STEP).loss.beta
+    for seed in s.sweep_seeds:
+        reuse = FINAL_STEP in steps and seed in s.seeds
+        for k in s.kernel_sizes:
+            if not (reuse and k == default_k):
+                train(f"kernel{k}-seed{seed}", FINAL_STEP, seed, kernel=k)
+        for tau in s.inv_temperatures:
+            if not (reuse and tau == default_tau):
+                train(f"tau{tau:g}-seed{seed}", FINAL_STEP, seed, tau=tau)
+    sweep_runs = tuple(n for n in train_names if n not in roadmap_runs)
+    entries += [
+        Entry("roadmap", "summary", {}, after=roadmap_runs, key_metric="final_ap"),
+        Entry("sweeps", "summary", {}, after=roadmap_runs + sweep_runs, key_metric="best_kernel"),
+        Entry("table1_complexity", "tables", {}, key_metric="presets"),
+        Entry("eval_tables", "tables", {}, after=roadmap_runs, key_metric="AP_gt"),
+        Entry("speed_tables", "tables", {}, key_metric="ort_ms_t"),
+        Entry("speed_accuracy", "figures", {}, after=roadmap_runs, key_metric="points"),
+        Entry("pipeline_video", "demo", {}, after=roadmap_runs, key_metric="fps_total"),
+    ]
+    entries.append(Entry("explorer", "all", {}, after=tuple(e.name for e in entries), key_metric="runs",
+                         requires_success=False))
+    return entries
