@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from rtmposelib.codecs import crop_to_image, flip_test_average
-from rtmposelib.eval.predict import KEYPOINT_SCORE_THR as KPT_SCORE_THR  # noqa: F401 (re-exported)
 from rtmposelib.eval.predict import rescore
 from rtmposelib.export.ort_runner import preprocess_boxes
 
