@@ -6,6 +6,10 @@ A training checkpoint here holds everything needed to continue bit-for-bit on CP
 optimiser, the schedule position (the lr is a pure function of the iteration), the RNG states of
 python/numpy/torch, the run's history and its config. Files are written to a temporary file in the same
 folder and moved into place with ``os.replace``, so a crash mid-write never leaves a truncated file.
+
+Reading them back for use (``rtmpose eval / export / demo``): :func:`checkpoint_run_config` rebuilds the
+run's architecture from the saved config (MMPose checkpoints: a named preset) and
+:func:`load_pose_weights` loads the weights validation used (EMA when present), or an MMPose checkpoint.
 """
 from __future__ import annotations
 
