@@ -1,4 +1,4 @@
-"""The ``rtmpose`` command: one sub-command per workflow, each defined beside the code it runs.
+"""The rtmpose command: one sub-command per workflow, each defined beside the code it runs.
 
 Every sub-command module exposes ``add_arguments(parser)`` and ``run(args) -> int``.
 """
