@@ -4,19 +4,39 @@
   iterations per run, a subset of the roadmap steps and sweep points, one seed. Numbers are meaningless;
   only the plumbing is exercised.
 * ``cpu`` -- the default of ``make reproduce``: the whole roadmap (Fig. 3) and both sweeps (Tables 2, 3)
-  on SynthPose within about 45 minutes on 2 cores (``--jobs 2``). To fit, the CSPNeXt-m of the paper's
-  roadmap becomes CSPNeXt-t and the crop shrinks from 192x256 to 96x128 (w, h) -- the roadmap's relative steps
-  (kernel, GAU, sigma, temperature, schedule, EMA, augmentation) are unchanged, the Gaussian sigmas are
-  rescaled with the bin count (Eq. 6). Every roadmap step runs with several seeds so that its effect is
-  reported as mean +- std. Budget, measured: one training step of RTMPose-t at 96x128 costs ~13 ms per
-  crop on a free core (~38 ms on our shared, 3x oversubscribed machine) and data ~5 ms, so a 210-epoch
-  run becomes 2 epochs of SynthPose-400 (~1200 people, batch 16, ~150 iterations, ~40 s); 41 training
-  runs (11 steps x 3 seeds, 7 extra sweep points, the pre-training) on 2 parallel jobs, plus evaluation,
-  latency and the demo, fit the 45 minutes. OPEN: at this length (and at ~900 iterations) models trained
-  from scratch stay at AP 0 (a mean-pose collapse; see results/README.md), so the cpu scale does not yet
-  meet "AP well above an untrained model"; its lengths are the knob to change once a recipe learns.
+  on SynthPose within about 45 minutes on 2 idle cores (``--jobs 2``, one thread per job). To fit, the
+  CSPNeXt-m of the paper's roadmap becomes CSPNeXt-t and the crop shrinks from 192x256 to 96x128 (w, h) --
+  the roadmap's relative steps (kernel, GAU, sigma, temperature, schedule, EMA, augmentation) are
+  unchanged, the Gaussian sigmas are rescaled with the bin count (Eq. 6). Every roadmap step runs with
+  3 seeds so that its effect is reported as mean +- std (marked when it exceeds 2 standard errors).
+
+  Stand-in initialisation. The paper starts every roadmap run from an ImageNet-pretrained CSPNeXt, which
+  cannot be downloaded here; trained from random init, RTMPose-t at 96x128 stays at AP 0 for ~900
+  iterations of batch 16 (a mean-pose collapse; one batch overfits, so the parts are sound). So one
+  suite entry, ``pretrain_heatmap/standin``, trains CSPNeXt-t once with the UDP heatmap task (spatially
+  local, so it learns faster from scratch than SimCC) on a *separate* SynthPose set
+  (``standin_images`` images generated with ``standin_seed`` = 1, never the roadmap's images), plain
+  augmentation, ``standin_epochs`` epochs. It stands for ImageNet: the SimCC* baseline starts from it,
+  and so does the scale's "+ heatmap pre-training" run on the roadmap's training split, from which every
+  later step starts (as the paper's pre-training starts from ImageNet). The smoke scale does the same
+  in a few iterations (plumbing only).
+
+  Budget (idle machine): one training step of RTMPose-t at 96x128 costs ~13 ms per crop on a free core
+  and data ~5 ms, i.e. ~0.3 s per iteration of 16. SynthPose-400 has 1183 people = 73 iterations per
+  epoch, so a 210-epoch run of the paper becomes 2 epochs (146 iterations, ~45 s), "+ 420 epochs" 4.
+  Stand-in 8 epochs (584 iterations, ~3 min, on the critical path), pre-training 146 iterations, 33
+  roadmap runs (11 steps x 3 seeds) and 7 sweep points (the "+ 7x7 kernel" seed-0 runs are reused as the
+  sweeps' default point): ~6300 iterations, ~32 core-minutes, ~17 minutes on 2 jobs, plus evaluation,
+  kernel starts, latency tables and the demo -- about 25-30 minutes in all.
+
+  MEASURED (shared machine, 6-20x oversubscribed while we sized it, so runs were cut short):
+  STANDIN_MEASUREMENTS
 * ``paper`` -- COCO at ``$RTMPOSE_COCO`` (default ``data/coco``), the official recipe unchanged
-  (420 / 210 epochs, batch 256 per process, 1000 warm-up iterations), meant for GPUs under torchrun.
+  (420 / 210 epochs, batch 256 per process, 1000 warm-up iterations), meant for GPUs: with more than one
+  GPU visible (``RTMPOSE_GPUS`` overrides) each run goes through ``torchrun --nproc_per_node=<GPUs> -m
+  rtmposelib.cli train --config run.json`` (:mod:`rtmposelib.experiments.launch`). No stand-in: the runs
+  the paper starts from ImageNet start from ``rtmpose suite --imagenet-backbone CKPT`` (an ImageNet
+  CSPNeXt checkpoint with ``backbone.*`` keys, e.g. MMPretrain's) when given, else from random init.
 
 ``epochs`` of a scale is the length given to a 210-epoch run of the paper (the roadmap baseline and the
 heatmap pre-training); other lengths scale proportionally (the roadmap's "+ 420 epochs" step stays

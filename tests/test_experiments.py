@@ -162,3 +162,20 @@ def test_paper_scale_with_gpus_launches_torchrun(monkeypatch, tmp_path):
     monkeypatch.setenv("RTMPOSE_GPUS", "8")
     assert launch.train(cfg, tmp_path, distributed=False) == ("fit", tmp_path)     # smoke / cpu scale
     assert len(launched) == 1
+
+
+def test_wholebody_oracle_scores_the_133_keypoint_path(shared_data):
+    """Table 6 as an oracle: decoded targets score near 100 on every part (a broken slice or sigma would not)."""
+    wb = experiments.wholebody_oracle_frame(samples_root=shared_data).set_index("part")
+    assert list(wb.index) == ["body", "foot", "face", "hand", "whole-body"]
+    assert (wb["AP"] > 90).all() and (wb["predictor"] == "oracle").all()
+    assert wb.loc["hand", "paper_rtmpose_m_AP"] == 48.3 and wb.loc["body", "paper_rtmpose_m_AP"] == 69.1
+
+
+def test_sample_tables_without_samples_say_why(tmp_path):
+    wb = experiments.wholebody_oracle_frame(samples_root=tmp_path / "absent")
+    assert wb["reason"].iloc[0].endswith("not present") and math.isnan(wb["AP"].iloc[0])
+    rows = experiments.samples_frame(tmp_path, "smoke", samples_root=tmp_path / "absent")
+    assert len(rows) == 1 and "samples not present" in rows["reason"].iloc[0]
+    m = experiments.samples_metrics(rows, wb)
+    assert m["sample_sets"] == 0 and math.isnan(m["wholebody_oracle_AP"])

@@ -120,3 +120,111 @@ def paper_reference_tables(numbers) -> dict[str, pd.DataFrame]:
     from rtmposelib import paper
 
     return {f"paper_table{n}": paper.paper_table(n).reset_index() for n in numbers}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tables 8 / 9 on the real sample sets, and Table 6 (COCO-WholeBody) as an oracle run.
+
+# sample set -> (paper table, the paper's RTMPose-m value in that table); Table 8: CrowdPose, AP-10K;
+# Table 9: MPII PCKh@0.5 (fact sheet; ``rtmposelib/reference/paper_tables.csv``)
+PAPER_SAMPLE_ROWS = {"crowdpose": (8, "CrowdPose / RTMPose-m", "AP"), "ap10k": (8, "AP-10K / RTMPose-m", "AP"),
+                     "mpii": (9, "RTMPose-m", "PCKh@0.5")}
+
+
+def _paper_value(table: int, row: str, column: str) -> float:
+    from rtmposelib import paper
+
+    t = paper.paper_table(table)
+    return float(t.loc[row, column]) if row in t.index and column in t.columns else math.nan
+
+
+def samples_frame(results_root: str | Path, scale: str, *, samples_root: str | Path | None = None) -> pd.DataFrame:
+    """Tables 8 / 9 at sample scale: the final roadmap model on every real sample set (COCO, CrowdPose,
+    AIC, MPII, AP-10K) through :func:`rtmposelib.eval.benchmarks.evaluate_on_samples`, beside the
+    paper's RTMPose-m value. Its ``predictor`` column says what was measured: the model, the model
+    against ground truth mapped to COCO's keypoints, or the oracle (targets decoded) for sets whose
+    keypoints the model does not predict. Without samples: one row whose ``reason`` says so."""
+    import torch
+
+    from rtmposelib.codecs import build_codec
+    from rtmposelib.eval.benchmarks import COLUMNS, evaluate_on_samples
+
+    root = shared_data_dir(samples_root)
+    if root is None:
+        row = dict.fromkeys(COLUMNS)
+        row.update(dataset="-", reason=f"samples not present ({samples_root or 'shared/data beside the project'})")
+        out = pd.DataFrame([row], columns=COLUMNS)
+    else:
+        cfg, model = load_trained(results_root, scale)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        out = evaluate_on_samples(model, root=root, input_size=cfg.model.input_size, codec=build_codec(cfg.codec),
+                                  flip_test=cfg.flip_test, device=device)
+    ref = [PAPER_SAMPLE_ROWS.get(str(d)) for d in out["dataset"]]
+    out["paper_table"] = [r[0] if r else None for r in ref]
+    out["paper_rtmpose_m"] = [_paper_value(*r) if r else math.nan for r in ref]
+    return out
+
+
+# COCO-WholeBody's parts, as slices of the 133 keypoints (body 17, feet 6, face 68, hands 2 x 21)
+WHOLEBODY_PARTS = {"body": slice(0, 17), "foot": slice(17, 23), "face": slice(23, 91), "hand": slice(91, 133),
+                   "whole-body": slice(0, 133)}
+
+
+def _part_ground_truth(gt: dict, part: slice) -> dict:
+    """The COCO-WholeBody ground truth with each annotation's keypoints cut to one part."""
+    anns = []
+    for a in gt["annotations"]:
+        full = list(a["keypoints"]) + a.get("foot_kpts", []) + a.get("face_kpts", []) \
+            + a.get("lefthand_kpts", []) + a.get("righthand_kpts", [])
+        if len(full) != 133 * 3:
+            raise ValueError(f"COCO-WholeBody annotation {a.get('id')} has {len(full) // 3} keypoints, expected 133")
+        kpts = full[part.start * 3:part.stop * 3]
+        anns.append({**a, "keypoints": kpts, "num_keypoints": int(sum(v > 0 for v in kpts[2::3]))})
+    return {**gt, "annotations": anns}
+
+
+def wholebody_oracle_frame(*, samples_root: str | Path | None = None,
+                           input_size: tuple[int, int] = (192, 256)) -> pd.DataFrame:
+    """Table 6 at sample scale, as an ORACLE: the COCO-WholeBody sample (``coco/test_coco_wholebody.json``,
+    133 keypoints) through the dataset -> SimCC codec -> COCO evaluation path with the whole-body
+    metainfo, the encoded targets decoded in place of a model's outputs. It checks that the 133-keypoint
+    path loads, encodes, decodes and scores (values near 100 are expected, not a model's accuracy);
+    AP / AR per part (body, foot, face, hand, whole-body) with the part's sigmas, beside RTMPose-m's."""
+    from rtmposelib.codecs import SimCCCodec
+    from rtmposelib.config import simcc_sigma
+    from rtmposelib.data.coco import TopdownCocoDataset, load_json
+    from rtmposelib.data.metainfo import get_metainfo
+    from rtmposelib.eval.coco_eval import coco_keypoint_eval
+    from rtmposelib.eval.predict import predict_targets
+
+    root = shared_data_dir(samples_root)
+    ann = None if root is None else root / "coco" / "test_coco_wholebody.json"
+    if ann is None or not ann.is_file():
+        return pd.DataFrame([{"part": "-", "predictor": "oracle", "AP": math.nan, "AR": math.nan,
+                              "reason": "coco/test_coco_wholebody.json not present"}])
+    meta = get_metainfo("coco_wholebody")
+    codec = SimCCCodec(input_size=input_size, sigma=simcc_sigma(input_size))
+    dataset = TopdownCocoDataset(ann_file=ann, image_dir=ann.parent, metainfo=meta, codec=codec, input_size=input_size)
+    results = predict_targets(dataset, codec=codec)
+    gt = load_json(ann)
+    rows = []
+    for part, sl in WHOLEBODY_PARTS.items():
+        part_results = [{**r, "keypoints": np.asarray(r["keypoints"], dtype=float).reshape(-1, 3)[sl]} for r in results]
+        m = coco_keypoint_eval(_part_ground_truth(gt, sl), part_results, sigmas=np.asarray(meta.sigmas)[sl])
+        rows.append({"part": part, "predictor": "oracle", "AP": 100.0 * float(m["AP"]), "AR": 100.0 * float(m["AR"]),
+                     "instances": len(dataset), "skipped": int(sum(dataset.skipped.values())),
+                     "paper_rtmpose_m_AP": _paper_value(6, "RTMPose-m 256x192", f"{part} AP"), "reason": ""})
+    return pd.DataFrame(rows)
+
+
+def samples_metrics(samples: pd.DataFrame, wholebody: pd.DataFrame) -> dict:
+    """Headline numbers of the sample tables: each set's value (``<set>_<predictor>``), the whole-body
+    oracle AP, and how many sets were evaluated."""
+    out: dict = {"sample_sets": int(samples["value"].notna().sum())}
+    for _, r in samples.iterrows():
+        if pd.notna(r["value"]):
+            key = str(r["dataset"]).replace(" ", "_").replace("(", "").replace(")", "")
+            out[f"{key}_{str(r['metric'])}"] = float(r["value"])
+    wb = wholebody.set_index("part")["AP"] if len(wholebody) else pd.Series(dtype=float)
+    out["wholebody_oracle_AP"] = float(wb.get("whole-body", math.nan))
+    return out
