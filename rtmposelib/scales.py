@@ -15,8 +15,8 @@
   iterations of batch 16 (a mean-pose collapse; one batch overfits, so the parts are sound). So one
   suite entry, ``pretrain_heatmap/standin``, trains CSPNeXt-t once with the UDP heatmap task (spatially
   local, so it learns faster from scratch than SimCC) on a *separate* SynthPose set
-  (``standin_images`` images generated with ``standin_seed`` = 1, never the roadmap's images), plain
-  augmentation, ``standin_epochs`` epochs. It stands for ImageNet: the SimCC* baseline starts from it,
+  (``standin_images`` images generated with ``standin_seed`` = 1, never the roadmap's images), flips
+  only, AdamW lr 1e-3, ``standin_epochs`` epochs. It stands for ImageNet: the SimCC* baseline starts from it,
   and so does the scale's "+ heatmap pre-training" run on the roadmap's training split, from which every
   later step starts (as the paper's pre-training starts from ImageNet). The smoke scale does the same
   in a few iterations (plumbing only).
@@ -24,13 +24,17 @@
   Budget (idle machine): one training step of RTMPose-t at 96x128 costs ~13 ms per crop on a free core
   and data ~5 ms, i.e. ~0.3 s per iteration of 16. SynthPose-400 has 1183 people = 73 iterations per
   epoch, so a 210-epoch run of the paper becomes 2 epochs (146 iterations, ~45 s), "+ 420 epochs" 4.
-  Stand-in 8 epochs (584 iterations, ~3 min, on the critical path), pre-training 146 iterations, 33
-  roadmap runs (11 steps x 3 seeds) and 7 sweep points (the "+ 7x7 kernel" seed-0 runs are reused as the
-  sweeps' default point): ~6300 iterations, ~32 core-minutes, ~17 minutes on 2 jobs, plus evaluation,
-  kernel starts, latency tables and the demo -- about 25-30 minutes in all.
+  Stand-in: SynthPose-800 (seed 1, ~2370 people), 8 epochs = ~1180 iterations, ~6 minutes on the
+  critical path. Pre-training 146 iterations; 33 roadmap runs (11 steps x 3 seeds) and 7 sweep points
+  (the "+ 7x7 kernel" seed-0 runs are the sweeps' default point): ~6300 iterations, ~32 core-minutes,
+  ~17 minutes on 2 jobs; plus evaluation, kernel starts, latency tables and the demo: ~30-35 minutes.
 
-  MEASURED (shared machine, 6-20x oversubscribed while we sized it, so runs were cut short):
-  STANDIN_MEASUREMENTS
+  MEASURED while sizing (a shared machine 6-20x oversubscribed: 2-9 training crops/s instead of ~55,
+  so runs were cut short): from random init, AP 0.0 after ~900 iterations (above). Stand-in candidates,
+  UDP heatmap MSE (mean of 15 iterations) on SynthPose-400 seed 1: flips only at lr 1e-3 went
+  0.0124 -> 0.0095 by iteration 60; the plain top-down pipeline (rotation, scale, half-body) at lr 4e-3
+  0.0113 -> 0.0104 by iteration 60 and ~0.0098 at 200 (val AP 0.0 after 146 iterations), hence flips
+  only and lr 1e-3. The AP of the SimCC* baseline started from the stand-in is in results/README.md.
 * ``paper`` -- COCO at ``$RTMPOSE_COCO`` (default ``data/coco``), the official recipe unchanged
   (420 / 210 epochs, batch 256 per process, 1000 warm-up iterations), meant for GPUs: with more than one
   GPU visible (``RTMPOSE_GPUS`` overrides) each run goes through ``torchrun --nproc_per_node=<GPUs> -m
@@ -85,13 +89,14 @@ SCALES: dict[str, Scale] = {
         model_size="t", input_size=(64, 64), seeds=(0,),
         roadmap_steps=("baseline", "pretrain", "kernel7"),
         kernel_sizes=(1, 7), inv_temperatures=(1.0, 10.0), sweep_seeds=(0,), max_iters=2, num_workers=0,
-        timeout=300, latency_runs=(2, 5), model_sizes=("t",), standin_images=16, standin_epochs=1),
+        timeout=300, latency_runs=(2, 5), model_sizes=("t",), standin_images=16, standin_epochs=1,
+        standin_lr=1e-3),
     "cpu": Scale(
         name="cpu", data_source="synth:400", epochs=2, batch_size=16, warmup_iters=20, val_interval=2,
         model_size="t", input_size=(96, 128), seeds=(0, 1, 2), roadmap_steps=None,
         kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0), sweep_seeds=(0,),
         max_iters=None, num_workers=0, timeout=3600, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l"),
-        standin_images=400, standin_epochs=8),
+        standin_images=800, standin_epochs=8, standin_lr=1e-3),
     "paper": Scale(
         name="paper", data_source=os.environ.get("RTMPOSE_COCO", "data/coco"), epochs=PAPER_EPOCHS,
         batch_size=256, warmup_iters=1000, val_interval=10, model_size=None, input_size=None,
