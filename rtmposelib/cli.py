@@ -1,6 +1,8 @@
 """The rtmpose command: one sub-command per workflow, each defined beside the code it runs.
 
-Every sub-command module exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+Every sub-command module exposes ``add_arguments(parser)`` and ``run(args) -> int``. A bad argument or
+input file (``ValueError``, ``FileNotFoundError``) ends every command the same way: a one-line
+``rtmpose <command>: error: ...`` on stderr and exit code 2.
 """
 from __future__ import annotations
 
@@ -33,7 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
-    return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
+    command = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(command.run(args) or 0)
+    except (ValueError, FileNotFoundError) as err:
+        name = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        print(f"rtmpose {name}: error: {_last_line(err)}", file=sys.stderr)
+        return 2
+
+
+def _last_line(err: Exception) -> str:
+    """The message of ``err``; for an error raised in a DataLoader worker, the worker's own last line."""
+    message = str(err).strip()
+    return message.splitlines()[-1] if "Original Traceback" in message else message
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from rtmposelib.config import CSPNEXT_FACTORS, PRESETS, simcc_sigma
+from rtmposelib.config import BASE_AUG, CSPNEXT_FACTORS, PRESETS, STRONG_AUG, WEAK_AUG, simcc_sigma
 from rtmposelib.roadmap import STEP_NAMES, for_step
-from rtmposelib.scales import SCALES, at_scale, get_scale
+from rtmposelib.scales import SCALES, at_scale, get_scale, soften_augmentation
 
 
 def test_paper_scale_keeps_the_official_recipe():
@@ -52,3 +52,22 @@ def test_unknown_scale_names_the_choices():
         get_scale("huge")
     for s in SCALES.values():
         assert s.roadmap_steps is None or set(s.roadmap_steps) <= set(STEP_NAMES)
+
+
+def test_cpu_scale_softens_only_the_geometric_magnitudes():
+    strength = SCALES["cpu"].aug_strength
+    assert 0 < strength < 1
+    cfg = at_scale(for_step("two_stage_aug"), "cpu")
+    for aug, paper in ((cfg.aug_stage1, STRONG_AUG), (cfg.aug_stage2, WEAK_AUG)):
+        assert aug.rotate_factor == pytest.approx(paper.rotate_factor * strength)
+        assert aug.shift_factor == pytest.approx(paper.shift_factor * strength)
+        lo, hi = aug.scale_factor
+        assert (1 - lo, hi - 1) == pytest.approx(((1 - paper.scale_factor[0]) * strength,
+                                                   (paper.scale_factor[1] - 1) * strength))
+        # probabilities, flips, colour, blur and cutout are the paper's
+        for name in ("flip_prob", "half_body_prob", "shift_prob", "scale_prob", "rotate_prob", "hsv_gains",
+                     "blur_prob", "median_blur_prob", "cutout_prob"):
+            assert getattr(aug, name) == getattr(paper, name)
+    assert cfg.aug_stage1.rotate_factor > cfg.aug_stage2.rotate_factor      # strong stays stronger than weak
+    assert soften_augmentation(BASE_AUG, 1.0) is BASE_AUG
+    assert at_scale(for_step("baseline"), "paper").aug_stage1 == for_step("baseline").aug_stage1

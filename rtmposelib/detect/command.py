@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import replace
 
 
@@ -50,14 +49,6 @@ def _paths(source: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _run(args)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"rtmpose detector {args.action}: error: {err}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
     if args.action == "train":
         from rtmposelib.detect.fit import DetTrainConfig, fit_detector
 

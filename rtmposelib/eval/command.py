@@ -8,7 +8,6 @@ official MMPose one (converted by :mod:`rtmposelib.models.mmpose_checkpoint`; na
 from __future__ import annotations
 
 import argparse
-import sys
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -50,15 +49,6 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The command; a bad argument or input file is a one-line error (exit code 2), as every ``rtmpose`` command."""
-    try:
-        return _run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"rtmpose eval: error: {err}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
     from rtmposelib.eval.evaluate import evaluate
     from rtmposelib.models.pose_model import build_model
 

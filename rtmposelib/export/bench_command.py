@@ -9,7 +9,6 @@ and p90 ms; model-only and end to end for 1, 3, 6 people; ONNX Runtime and PyTor
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -40,15 +39,6 @@ def format_table(table: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The command; a bad argument or input file is a one-line error (exit code 2), as every ``rtmpose`` command."""
-    try:
-        return _run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"rtmpose bench: error: {err}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
     from rtmposelib.config import PRESETS
     from rtmposelib.export.gemm_probe import gemm_peak
     from rtmposelib.export.latency import measure_latency, table11

@@ -46,15 +46,6 @@ def load_weights(model: torch.nn.Module, checkpoint: str | Path, *, use_ema: boo
 
 
 def run(args: argparse.Namespace) -> int:
-    """The command; a bad argument or input file is a one-line error (exit code 2), as every ``rtmpose`` command."""
-    try:
-        return _run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"rtmpose export: error: {err}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
     from rtmposelib.export.onnx import export_onnx
     from rtmposelib.export.ort_runner import parity
     from rtmposelib.models.pose_model import build_model

@@ -95,19 +95,15 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.infer.tracker import PoseTracker
     from rtmposelib.infer.video import run_demo
 
-    try:
-        pose, cfg = build_pose(args.pose, preset_name=args.preset)
-        detector = build_detector(args.det, score_thr=args.det_thr, ann_file=args.ann)
-        pipeline = TopdownPipeline(pose, detector, metainfo=get_metainfo(args.dataset),
-                                   codec=build_codec(cfg.codec), flip_test=args.flip, device=args.device)
-        tracker = PoseTracker(pipeline, det_interval=args.det_interval, det_thr=args.det_thr,
-                              pose_kpt_thr=args.pose_kpt_thr, smooth=not args.no_smooth)
-        metrics = run_demo(args.input, pipeline, out_dir=args.out, tracker=tracker,
-                           annotate=None if args.annotate == "none" else args.annotate,
-                           kpt_thr=args.kpt_thr, max_frames=args.max_frames)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"rtmpose demo: error: {err}", file=sys.stderr)
-        return 2
+    pose, cfg = build_pose(args.pose, preset_name=args.preset)
+    detector = build_detector(args.det, score_thr=args.det_thr, ann_file=args.ann)
+    pipeline = TopdownPipeline(pose, detector, metainfo=get_metainfo(args.dataset),
+                               codec=build_codec(cfg.codec), flip_test=args.flip, device=args.device)
+    tracker = PoseTracker(pipeline, det_interval=args.det_interval, det_thr=args.det_thr,
+                          pose_kpt_thr=args.pose_kpt_thr, smooth=not args.no_smooth)
+    metrics = run_demo(args.input, pipeline, out_dir=args.out, tracker=tracker,
+                       annotate=None if args.annotate == "none" else args.annotate,
+                       kpt_thr=args.kpt_thr, max_frames=args.max_frames)
     if metrics["frames"] == 0:                         # an unreadable video / a folder without images
         for message in metrics["messages"]:
             print(f"  {message}", file=sys.stderr)

@@ -87,11 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.train.checkpoint import TrainingInterrupted
     from rtmposelib.train.loop import fit
 
-    try:
-        cfg = config_from_args(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"rtmpose train: error: {err}", file=sys.stderr)
-        return 2
+    cfg = config_from_args(args)
     has_run = os.path.isfile(os.path.join(args.out, "last.pth"))
     if args.resume and not has_run:
         print(f"note: --resume, but {args.out} holds no last.pth: starting a new run", file=sys.stderr)
@@ -107,12 +103,6 @@ def run(args: argparse.Namespace) -> int:
     except FloatingPointError as err:                      # NaN / Inf loss: a clear stop, not a traceback
         print(f"rtmpose train: error: {err}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as err:         # bad data, checkpoint or argument
-        message = str(err).strip()
-        if "Original Traceback" in message:                # raised in a DataLoader worker: its last line
-            message = message.splitlines()[-1]
-        print(f"rtmpose train: error: {message}", file=sys.stderr)
-        return 2
     if int(os.environ.get("RANK", "0")) != 0:              # under torchrun, rank 0 reports
         return 0
     m = result.metrics
