@@ -19,9 +19,8 @@ import torch
 from torch import nn
 
 from rtmposelib.detect.rtmdet import RTMDet, RTMDetConfig, build_rtmdet
-from rtmposelib.models.mmpose_checkpoint import _read, _select_weights
+from rtmposelib.models.mmpose_checkpoint import load_mapped, read_checkpoint, select_weights
 
-_MAX_LISTED = 10
 PREFIXES = ("backbone.", "neck.", "bbox_head.")
 
 
@@ -48,35 +47,16 @@ def load_mmdet_checkpoint(model: RTMDet, source, *, use_ema: bool = False) -> RT
     shape-mismatched entries when the checkpoint does not fit. Returns ``model``.
     """
     name = str(source) if isinstance(source, (str, Path)) else "<state_dict>"
-    state = _select_weights(_read(source, name), name, use_ema)
+    state = select_weights(read_checkpoint(source, name), name, use_ema)
     state = {k: v for k, v in state.items() if not k.startswith("data_preprocessor.")}
-    mapping = mmdet_keys(model)
-    ours = model.state_dict()
-    missing, mismatched = [], []
-    for key, official in mapping.items():
-        if official not in state:
-            missing.append(official)
-        elif not isinstance(state[official], torch.Tensor) or state[official].shape != ours[key].shape:
-            shape = getattr(state[official], "shape", type(state[official]).__name__)
-            mismatched.append(f"{official}: checkpoint {tuple(shape)} vs model {tuple(ours[key].shape)}")
-    unexpected = sorted(set(state) - set(mapping.values()))
-    if missing or mismatched or unexpected:
-        first = (missing + [m.split(":")[0] for m in mismatched] + unexpected)[0]
-        lines = [f"{name}: checkpoint does not fit the RTMDet model; first mismatching key: {first!r}"]
-        for label, keys in (("missing", missing), ("shape mismatch", mismatched), ("unexpected", unexpected)):
-            if keys:
-                more = f" ... (+{len(keys) - _MAX_LISTED} more)" if len(keys) > _MAX_LISTED else ""
-                lines.append(f"  {label} ({len(keys)}): " + ", ".join(keys[:_MAX_LISTED]) + more)
-        raise ValueError("\n".join(lines))
-    model.load_state_dict({key: state[official] for key, official in mapping.items()}, strict=True)
-    return model
+    return load_mapped(model, state, mmdet_keys(model), name, what="the RTMDet model")
 
 
 def load_detector(source: str | Path | dict, *, use_ema: bool = False) -> RTMDet:
     """An RTMDet in eval mode from our ``detector.pth`` (``fit.py``: weights + ``model_config``) or from an
     official MMDetection checkpoint (assumed RTMDet-nano, one class, unless the file says otherwise)."""
     name = str(source) if isinstance(source, (str, Path)) else "<state_dict>"
-    obj = _read(source, name)
+    obj = read_checkpoint(source, name)
     cfg = RTMDetConfig()
     if isinstance(obj, dict) and isinstance(obj.get("model_config"), dict):
         fields = dict(obj["model_config"])

@@ -56,7 +56,8 @@ def export_mmpose_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {official: state[ours].detach().clone() for ours, official in official_keys(model).items()}
 
 
-def _read(source, name: str) -> dict:
+def read_checkpoint(source, name: str) -> dict:
+    """A checkpoint path read with ``weights_only=True`` (or a dict passed through); errors name ``name``."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
@@ -74,7 +75,7 @@ def _strip_module(state: dict) -> dict:
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
-def _select_weights(obj: dict, name: str, use_ema: bool) -> dict[str, torch.Tensor]:
+def select_weights(obj: dict, name: str, use_ema: bool) -> dict[str, torch.Tensor]:
     """The state_dict to load, after choosing between raw and EMA weights (module docstring)."""
     state = obj.get("state_dict", obj)
     if not isinstance(state, dict) or not state:
@@ -112,8 +113,18 @@ def load_mmpose_checkpoint(model: nn.Module, source, *, use_ema: bool = False) -
     missing / unexpected / shape-mismatched keys. Returns ``model``.
     """
     name = str(source) if isinstance(source, (str, Path)) else "<state_dict>"
-    state = _select_weights(_read(source, name), name, use_ema)
-    mapping = official_keys(model)
+    state = select_weights(read_checkpoint(source, name), name, use_ema)
+    return load_mapped(model, state, official_keys(model), name)
+
+
+def load_mapped(model: nn.Module, state: dict, mapping: dict[str, str], name: str, *,
+                what: str = "the model") -> nn.Module:
+    """Load ``state`` (official key -> tensor) into ``model`` through ``mapping`` (our key -> official key).
+
+    Every mapped entry must be present with the model's shape and no entry of ``state`` may be left over;
+    otherwise a ValueError names ``name``, the first mismatching key (in model order) and lists the
+    missing / unexpected / shape-mismatched keys. Returns ``model``.
+    """
     ours = model.state_dict()
     missing, mismatched, first = [], [], None
     for key, official in mapping.items():                   # model order
@@ -130,7 +141,7 @@ def load_mmpose_checkpoint(model: nn.Module, source, *, use_ema: bool = False) -
     unexpected = sorted(set(state) - set(mapping.values()))
     if missing or mismatched or unexpected:
         first = first or unexpected[0]
-        lines = [f"{name}: checkpoint does not fit the model; first mismatching key: {first!r}"]
+        lines = [f"{name}: checkpoint does not fit {what}; first mismatching key: {first!r}"]
         for label, keys in (("missing", missing), ("shape mismatch", mismatched), ("unexpected", unexpected)):
             if keys:
                 more = f" ... (+{len(keys) - _MAX_LISTED} more)" if len(keys) > _MAX_LISTED else ""

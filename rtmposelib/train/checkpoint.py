@@ -76,7 +76,7 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)   # never runs pickled code
     except Exception as err:  # corrupt or not a torch file
         raise ValueError(f"checkpoint {path} cannot be read: {err}") from err
     if not isinstance(state, dict):
