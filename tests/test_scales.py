@@ -71,3 +71,10 @@ def test_cpu_scale_softens_only_the_geometric_magnitudes():
     assert cfg.aug_stage1.rotate_factor > cfg.aug_stage2.rotate_factor      # strong stays stronger than weak
     assert soften_augmentation(BASE_AUG, 1.0) is BASE_AUG
     assert at_scale(for_step("baseline"), "paper").aug_stage1 == for_step("baseline").aug_stage1
+
+
+def test_cpu_scale_sets_the_learning_rate_of_every_run_and_paper_keeps_the_official_one():
+    for step in STEP_NAMES:
+        assert at_scale(for_step(step), "cpu").train.base_lr == SCALES["cpu"].base_lr
+        assert at_scale(for_step(step), "paper").train.base_lr == for_step(step).train.base_lr
+    assert at_scale(for_step("baseline"), "smoke").train.base_lr == for_step("baseline").train.base_lr
