@@ -116,25 +116,36 @@ def test_placeholder_backbone_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_few_hundred_cpu_iterations_raise_ap_above_the_untrained_model(tmp_path):
-    """RTMPose-t, 64x64 crops, 320 iterations of batch 16 on synth:smoke (138 training instances).
+def test_a_few_hundred_cpu_iterations_raise_ap_well_above_the_untrained_model(tmp_path):
+    """RTMPose-t at 96x128 on synth:smoke: 240 iterations of UDP heatmap pre-training from random init,
+    then 160 iterations of RTMPose-t (SimCC, GAU, 1/tau = 10) from that backbone -- the paper's
+    pre-train -> fine-tune path in 400 iterations of batch 16, horizontal flips only.
 
-    Measured (seed 21): untrained AP 0.000 / AR 0.000; trained AP 0.0034 / AR 0.031. A few hundred
-    iterations are ~0.2 % of the official run, so the numbers are small; the bound asks for a clear rise.
-    The augmentation is off: on 138 instances the strong pipeline needs far more iterations to show AP.
+    Measured (one thread): untrained (pre-trained backbone, fresh head) AP 0.000; after the fine-tune
+    val AP 0.125, AR 0.146 (heatmap pre-training alone: AP 0.059). Trained from random init for the same
+    400 iterations RTMPose-t stays at AP < 0.005 (a mean-pose collapse), hence the pre-training.
     """
     from rtmposelib.config import AugmentConfig
     from rtmposelib.eval.evaluate import evaluate
     from rtmposelib.models.pose_model import build_model
+    from rtmposelib.train.checkpoint import load_backbone_into
 
-    off = AugmentConfig(flip_prob=0.0, half_body_prob=0.0, shift_prob=0.0, scale_factor=(1.0, 1.0),
-                        rotate_prob=0.0, hsv_gains=None, blur_prob=0.0, median_blur_prob=0.0, cutout_prob=0.0)
-    cfg = tiny((64, 64), epochs=40, warmup_iters=10)
-    cfg = replace(cfg, aug_stage1=off, aug_stage2=off, train=replace(cfg.train, ema=False, weight_decay=0.0))
-    torch.manual_seed(cfg.train.seed)
-    before = evaluate(build_model(cfg.model), cfg)
-    result = loop.fit(cfg, out_dir=tmp_path, progress=False)
+    flips = AugmentConfig(flip_prob=0.5, half_body_prob=0.0, shift_prob=0.0, scale_factor=(1.0, 1.0),
+                          rotate_prob=0.0, hsv_gains=None, blur_prob=0.0, median_blur_prob=0.0, cutout_prob=0.0)
+    cfg = tiny((96, 128), epochs=20, warmup_iters=10, stage2_epochs=0, ema=False, weight_decay=0.0, base_lr=2e-3)
+    cfg = replace(cfg, aug_stage1=flips, aug_stage2=flips)
+    pre = heatmap_pretrain_config(cfg, epochs=30)
+    pre = replace(pre, train=replace(pre.train, base_lr=1e-3, stage2_epochs=0, ema=False, val_interval=30))
+    pretrained = loop.fit(pre, out_dir=tmp_path / "pre", progress=False)
+    assert pretrained.metrics["iterations"] == 240
+
+    fine = finetune_config(cfg, tmp_path / "pre")
+    torch.manual_seed(0)
+    untrained = build_model(fine.model)
+    load_backbone_into(untrained, tmp_path / "pre" / "last.pth")
+    before = evaluate(untrained, fine)
+    result = loop.fit(fine, out_dir=tmp_path / "fine", progress=False)
     after = result.metrics["val"]
-    assert result.metrics["iterations"] == 320
-    assert after["AP"] > before["AP"] and after["AR"] >= before["AR"] + 0.01, (before["AR"], after)
-    assert result.history["loss"].iloc[-40:].mean() < 0.8 * result.history["loss"].iloc[:40].mean()
+    assert result.metrics["iterations"] == 160
+    assert before["AP"] < 0.01, before
+    assert after["AP"] > 0.05 and after["AR"] > before["AR"] + 0.05, (before, after)
