@@ -43,6 +43,7 @@
   critical path. Pre-training 146 iterations; 33 roadmap runs (11 steps x 3 seeds) and 7 sweep points
   (the "+ 7x7 kernel" seed-0 runs are the sweeps' default point): ~6300 iterations, ~32 core-minutes,
   ~17 minutes on 2 jobs; plus evaluation, kernel starts, latency tables and the demo: ~30-35 minutes.
+  MEASURED: the whole cpu suite (50 entries, --jobs 2) took 38 minutes (results/README.md).
 
   MEASURED while sizing (a shared machine 6-20x oversubscribed: 2-9 training crops/s instead of ~55,
   so runs were cut short): from random init, AP 0.0 after ~900 iterations (above). Stand-in candidates,
@@ -145,7 +146,8 @@ def _resize_sigma(sigma: tuple[float, float], old: tuple[int, int], new: tuple[i
 
 def at_scale(cfg: RunConfig, scale: str | Scale) -> RunConfig:
     """``cfg`` with the data source, run length, batch, warm-up, validation interval, and (at smoke/cpu)
-    model size and crop of ``scale``. The paper scale only swaps the data source."""
+    model size, crop, learning rate (``Scale.base_lr``) and augmentation magnitudes (``aug_strength``) of
+    ``scale``. The paper scale only swaps the data source."""
     s = get_scale(scale)
     data = replace(cfg.data, source=s.data_source, num_workers=s.num_workers)
     if s.name == "paper":
