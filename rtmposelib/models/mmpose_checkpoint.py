@@ -117,15 +117,18 @@ def load_mmpose_checkpoint(model: nn.Module, source, *, use_ema: bool = False) -
     return load_mapped(model, state, official_keys(model), name)
 
 
-def load_mapped(model: nn.Module, state: dict, mapping: dict[str, str], name: str, *,
-                what: str = "the model") -> nn.Module:
-    """Load ``state`` (official key -> tensor) into ``model`` through ``mapping`` (our key -> official key).
+def load_mapped(model: nn.Module, state: dict, mapping: dict[str, str] | None, name: str, *,
+                what: str = "this model") -> nn.Module:
+    """Load ``state`` (checkpoint key -> tensor) into ``model`` through ``mapping`` (our key -> checkpoint
+    key; None = the same names). The one fit check of every loader (MMPose, MMDetection, our checkpoints,
+    backbones).
 
     Every mapped entry must be present with the model's shape and no entry of ``state`` may be left over;
-    otherwise a ValueError names ``name``, the first mismatching key (in model order) and lists the
-    missing / unexpected / shape-mismatched keys. Returns ``model``.
+    otherwise a one-line ValueError names the checkpoint ``name``, the first mismatching key (in model order)
+    and the missing / wrong-shape / unexpected keys. Returns ``model``.
     """
     ours = model.state_dict()
+    mapping = {k: k for k in ours} if mapping is None else mapping
     missing, mismatched, first = [], [], None
     for key, official in mapping.items():                   # model order
         if official not in state:
@@ -141,11 +144,11 @@ def load_mapped(model: nn.Module, state: dict, mapping: dict[str, str], name: st
     unexpected = sorted(set(state) - set(mapping.values()))
     if missing or mismatched or unexpected:
         first = first or unexpected[0]
-        lines = [f"{name}: checkpoint does not fit {what}; first mismatching key: {first!r}"]
-        for label, keys in (("missing", missing), ("shape mismatch", mismatched), ("unexpected", unexpected)):
+        parts = [f"checkpoint {name} does not fit {what}; first mismatching key: {first!r}"]
+        for label, keys in (("missing", missing), ("wrong shape", mismatched), ("unexpected", unexpected)):
             if keys:
                 more = f" ... (+{len(keys) - _MAX_LISTED} more)" if len(keys) > _MAX_LISTED else ""
-                lines.append(f"  {label} ({len(keys)}): " + ", ".join(keys[:_MAX_LISTED]) + more)
-        raise ValueError("\n".join(lines))
+                parts.append(f"{label} ({len(keys)}): " + ", ".join(keys[:_MAX_LISTED]) + more)
+        raise ValueError("; ".join(parts))
     model.load_state_dict({key: state[official] for key, official in mapping.items()}, strict=True)
     return model

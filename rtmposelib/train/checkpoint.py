@@ -149,20 +149,15 @@ def load_pose_weights(model: nn.Module, source: str | os.PathLike, *, use_ema: b
         raise ValueError(f"checkpoint {path} holds a backbone only (a pre-training export); "
                          f"use it with --init-backbone")
     state = raw["ema"]["module"] if has_ema and use_ema is not False else raw["model"]
-    target = model.state_dict()
-    missing = sorted(set(target) - set(state))
-    unexpected = sorted(set(state) - set(target))
-    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(target[k].shape)}" for k in sorted(set(target) & set(state))
-             if state[k].shape != target[k].shape]
-    if missing or unexpected or wrong:
+    from rtmposelib.models.mmpose_checkpoint import load_mapped
+    try:
+        return load_mapped(model, state, None, str(path))
+    except ValueError as err:                              # say which architecture the file was trained as
         config = saved_config(raw)
-        hint = (f"; it was trained as {config.name} with input size {config.model.input_size}"
-                if config is not None else "")
-        raise ValueError(f"checkpoint {path} does not fit this model: missing {missing[:3]} ({len(missing)}), "
-                         f"unexpected {unexpected[:3]} ({len(unexpected)}), wrong shape (checkpoint vs model) "
-                         f"{wrong[:3]} ({len(wrong)}){hint}")
-    model.load_state_dict(state, strict=True)
-    return model
+        if config is None:
+            raise
+        raise ValueError(f"{err}; it was trained as {config.name} with input size "
+                         f"{config.model.input_size}") from None
 
 
 def save_backbone(model: nn.Module, path: str | os.PathLike) -> Path:
@@ -184,15 +179,8 @@ def load_backbone_into(model: nn.Module, path: str | os.PathLike | dict) -> nn.M
         backbone_state = {k[len("backbone."):]: v for k, v in full.items() if k.startswith("backbone.")}
         if not backbone_state:
             raise ValueError(f"checkpoint {name} holds no 'backbone.*' weights")
-    target = model.backbone.state_dict()
-    missing = sorted(set(target) - set(backbone_state))
-    unexpected = sorted(set(backbone_state) - set(target))
-    wrong = sorted(k for k in set(target) & set(backbone_state) if target[k].shape != backbone_state[k].shape)
-    if missing or unexpected or wrong:
-        raise ValueError(f"checkpoint {name} does not fit this backbone: missing {missing[:5]} "
-                         f"({len(missing)}), unexpected {unexpected[:5]} ({len(unexpected)}), "
-                         f"wrong shape {wrong[:5]} ({len(wrong)})")
-    model.backbone.load_state_dict(backbone_state, strict=True)
+    from rtmposelib.models.mmpose_checkpoint import load_mapped
+    load_mapped(model.backbone, backbone_state, None, name, what="this backbone")
     return model
 
 
