@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("rtmposelib.infer.command", "pose estimation on an image, a folder or a video"),
     "synth": ("rtmposelib.data.command", "generate the SynthPose dataset"),
     "detector": ("rtmposelib.detect.command", "train / export the RTMDet-nano person detector"),
-    "suite": ("rtmposelib.suite", "run the notebook suite with papermill"),
+    "suite": ("rtmposelib.suite.runner", "run the notebook suite with papermill"),
 }
 
 

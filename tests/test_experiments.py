@@ -5,9 +5,11 @@ import math
 
 import pytest
 
-from rtmposelib import experiments, results
+from rtmposelib import experiments
+from rtmposelib.suite.plan import plan
+from rtmposelib.suite import results
 from rtmposelib.roadmap import for_step
-from rtmposelib.scales import at_scale, get_scale
+from rtmposelib.suite.scales import at_scale, get_scale
 
 
 def _run(root, name, step, seed, ap, kernel=0, tau=0.0):
@@ -101,7 +103,7 @@ def test_standin_uses_its_own_synthpose_set(monkeypatch, tmp_path):
 
 
 def test_plan_dependencies():
-    entries = {e.name: e for e in experiments.plan("cpu")}
+    entries = {e.name: e for e in plan("cpu")}
     s = get_scale("cpu")
     n_sweep = len(s.kernel_sizes) + len(s.inv_temperatures) - 2
     assert len([n for n in entries if n.startswith("train_step/")]) == 11 * len(s.seeds) + n_sweep
@@ -113,7 +115,7 @@ def test_plan_dependencies():
     assert "train_step/kernel9-seed0" in entries["sweeps/summary"].after
     assert "train_step/kernel9-seed0" not in entries["roadmap/summary"].after
     assert not entries["explorer/all"].requires_success
-    paper = {e.name: e for e in experiments.plan("paper", imagenet_backbone="in1k.pth")}
+    paper = {e.name: e for e in plan("paper", imagenet_backbone="in1k.pth")}
     assert "pretrain_heatmap/standin" not in paper and paper["pretrain_heatmap/heatmap"].after == ()
     assert paper["train_step/baseline-seed21"].parameters["imagenet_backbone"] == "in1k.pth"
     assert paper["train_step/ema-seed21"].parameters["imagenet_backbone"] == ""

@@ -11,8 +11,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from rtmposelib.experiments import plan
-from rtmposelib.suite import NOTEBOOKS_DIR, run_suite
+from rtmposelib.suite.plan import plan
+from rtmposelib.suite.paths import NOTEBOOKS_DIR
+from rtmposelib.suite.runner import run_suite
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from rtmposelib import paper
+from rtmposelib.suite import paper
 from rtmposelib.roadmap import STEPS
 
 

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from rtmposelib import results
+from rtmposelib.suite import results
 from rtmposelib.config import PRESETS
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from rtmposelib.config import BASE_AUG, CSPNEXT_FACTORS, PRESETS, STRONG_AUG, WEAK_AUG, simcc_sigma
 from rtmposelib.roadmap import STEP_NAMES, for_step
-from rtmposelib.scales import SCALES, at_scale, get_scale, soften_augmentation
+from rtmposelib.suite.scales import SCALES, at_scale, get_scale, soften_augmentation
 
 
 def test_paper_scale_keeps_the_official_recipe():

@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rtmposelib.suite import Entry, run_suite, scrub_paths, select
+from rtmposelib.suite.plan import Entry
+from rtmposelib.suite.runner import run_suite, scrub_paths, select
 
 
 def _notebook(path, body: str) -> None:
@@ -35,7 +36,7 @@ pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"total": sum(vals),
 def nbdir(tmp_path, monkeypatch):
     # the library's source digest is part of the cache key; other edits to the tree during a test must
     # not turn the expected cache hits into reruns
-    monkeypatch.setattr("rtmposelib.suite.source_digest", lambda *_: "fixed-source")
+    monkeypatch.setattr("rtmposelib.suite.runner.source_digest", lambda *_: "fixed-source")
     d = tmp_path / "notebooks"
     d.mkdir()
     _notebook(d / "work.ipynb", WRITE)
@@ -115,22 +116,22 @@ def test_scrub_paths_longest_first():
 
 
 def test_command_exit_code_and_summary(tmp_path, nbdir, monkeypatch, capsys):
-    import rtmposelib.experiments as experiments
+    import rtmposelib.suite.runner as runner
     from rtmposelib.cli import main
 
     argv = ["suite", "--scale", "smoke", "--notebooks", str(nbdir), "--results", str(tmp_path), "--jobs", "1"]
-    monkeypatch.setattr(experiments, "plan", lambda scale, **_: [Entry("work", "x", {"fail": True}, key_metric="value")])
+    monkeypatch.setattr(runner, "plan", lambda scale, **_: [Entry("work", "x", {"fail": True}, key_metric="value")])
     assert main(argv) == 1
     out = capsys.readouterr().out
     assert re.search(r"work/x\s+failed\s+[0-9.]+\s+(None|NaN)", out)
     assert "0/1 entries succeeded" in out and "AssertionError: deliberate failure" in out
-    monkeypatch.setattr(experiments, "plan", lambda scale, **_: [Entry("work", "x", {"value": 4.0}, key_metric="value")])
+    monkeypatch.setattr(runner, "plan", lambda scale, **_: [Entry("work", "x", {"value": 4.0}, key_metric="value")])
     assert main(argv) == 0
     assert "1/1 entries succeeded" in capsys.readouterr().out
 
 
 def test_source_digest_changes_with_the_library_code(tmp_path):
-    from rtmposelib.suite import entry_hash, source_digest
+    from rtmposelib.suite.runner import entry_hash, source_digest
 
     pkg = tmp_path / "pkg"
     (pkg / "sub").mkdir(parents=True)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtmposelib import viz
+from rtmposelib.suite import viz
 from rtmposelib.roadmap import STEPS
 
 

@@ -1,11 +1,10 @@
-"""The workflows the notebooks call, one per cell, and the suite's plan of notebook runs per scale.
+"""The workflows the notebooks call, one per cell.
 
 Thin compositions over the library, one concept per module:
 
 * :mod:`~rtmposelib.experiments.runs` -- configs of the stand-in initialisation, the heatmap pre-training
   and the roadmap steps at a scale; train + evaluate one run (paper Sec. 3, Fig. 3).
 * :mod:`~rtmposelib.experiments.launch` -- a run in process, or under torchrun on several GPUs.
-* :mod:`~rtmposelib.experiments.plan` -- the suite's entries per scale and their dependencies.
 * :mod:`~rtmposelib.experiments.summaries` -- Fig. 3 and Tables 2 / 3 from the run records (mean +- std).
 * :mod:`~rtmposelib.experiments.tables` -- Tables 1, 4 / 5, 6, 8 / 9 beside the paper's values.
 * :mod:`~rtmposelib.experiments.speed` -- Tables 11 / 12, Fig. 1 / Fig. 5 points.
@@ -15,8 +14,7 @@ Notebooks use ``from rtmposelib import experiments`` and the names re-exported h
 """
 from rtmposelib.experiments.demo import demo_metrics, pipeline_demo, posetrack_clip, write_synth_clip
 from rtmposelib.experiments.launch import gpu_count, torchrun_command
-from rtmposelib.experiments.plan import plan
-from rtmposelib.experiments.runs import (COCO_STATS, FINAL_STEP, PRETRAIN_RUN, STANDIN_RUN, TrainEval,
+from rtmposelib.experiments.runs import (COCO_STATS, SWEEP_BASE_STEP, PRETRAIN_RUN, STANDIN_RUN, TrainEval,
                                          final_run_dir, load_trained, pretrain_config, run_checkpoint,
                                          standin_config, step_config, step_metrics, train_and_evaluate)
 from rtmposelib.experiments.speed import (latency_frame, latency_metrics, pipeline_latency_frame,
@@ -29,12 +27,12 @@ from rtmposelib.experiments.tables import (complexity_frame, complexity_metrics,
                                            wholebody_oracle_frame)
 
 __all__ = [
-    "COCO_STATS", "FINAL_STEP", "PRETRAIN_RUN", "STANDIN_RUN", "TrainEval", "complexity_frame",
+    "COCO_STATS", "SWEEP_BASE_STEP", "PRETRAIN_RUN", "STANDIN_RUN", "TrainEval", "complexity_frame",
     "complexity_metrics", "demo_metrics", "eval_metrics", "eval_protocols_frame", "explore", "final_run_dir",
     "gpu_count", "latency_frame", "latency_metrics", "load_trained", "paper_reference_tables", "pipeline_demo",
     "pipeline_latency_frame", "pipeline_latency_metrics", "posetrack_clip", "samples_frame", "samples_metrics",
     "wholebody_oracle_frame",
-    "plan", "pretrain_config", "roadmap_metrics", "roadmap_summary", "run_checkpoint", "shared_data_dir",
+    "pretrain_config", "roadmap_metrics", "roadmap_summary", "run_checkpoint", "shared_data_dir",
     "speed_accuracy_frame", "standin_config", "step_config", "step_metrics", "sweep_metrics", "sweep_summary",
     "table1_for_paper", "table1_frame", "torchrun_command", "train_and_evaluate", "write_synth_clip",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from rtmposelib.experiments.runs import load_trained
-from rtmposelib.scales import get_scale
+from rtmposelib.suite.scales import get_scale
 
 
 def write_synth_clip(out_dir: str | Path, *, n_frames: int, n_people: int, seed: int = 0) -> tuple[Path, Path]:

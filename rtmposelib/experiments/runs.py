@@ -2,7 +2,7 @@
 
 Paper, Sec. 3.2 and Fig. 3: every roadmap run starts from an ImageNet-pretrained CSPNeXt; from
 "+ heatmap pre-training" on, from CSPNeXt pre-trained with a UDP heatmap head on COCO (itself started
-from ImageNet). Which backbone each run starts from (see :mod:`rtmposelib.scales`):
+from ImageNet). Which backbone each run starts from (see :mod:`rtmposelib.suite.scales`):
 
 * smoke / cpu -- the **stand-in** run replaces ImageNet: CSPNeXt of the scale's size trained once with the
   UDP heatmap task on a separate SynthPose set (its own seed, never the roadmap's images). The SimCC*
@@ -24,10 +24,10 @@ import pandas as pd
 
 from rtmposelib.config import AugmentConfig, RunConfig, rtmpose
 from rtmposelib.roadmap import STEP_NAMES, for_step
-from rtmposelib.scales import at_scale, get_scale
+from rtmposelib.suite.scales import at_scale, get_scale
 
 COCO_STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
-FINAL_STEP = "kernel7"          # the architecture the paper's Tables 2 and 3 sweep around
+SWEEP_BASE_STEP = "kernel7"          # the architecture the paper's Tables 2 and 3 sweep around
 PRETRAIN_RUN = "pretrain_heatmap/heatmap"
 STANDIN_RUN = "pretrain_heatmap/standin"
 # the stand-in's augmentation: horizontal flip only. Measured on the shared machine (UDP heatmap MSE,

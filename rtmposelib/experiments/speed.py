@@ -11,7 +11,7 @@ import pandas as pd
 
 from rtmposelib.experiments.summaries import roadmap_summary
 from rtmposelib.roadmap import for_step
-from rtmposelib.scales import at_scale, get_scale
+from rtmposelib.suite.scales import at_scale, get_scale
 
 
 def latency_frame(scale: str) -> pd.DataFrame:
@@ -72,7 +72,7 @@ def pipeline_latency_frame(scale: str) -> pd.DataFrame:
     Weights are random: latency does not depend on them."""
     import torch
 
-    from rtmposelib import paper
+    from rtmposelib.suite import paper
     from rtmposelib.config import preset
     from rtmposelib.detect.rtmdet import build_rtmdet_nano
     from rtmposelib.export.latency import time_runs

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rtmposelib import results
-from rtmposelib.experiments.runs import FINAL_STEP
+from rtmposelib.suite import results
+from rtmposelib.experiments.runs import SWEEP_BASE_STEP
 from rtmposelib.roadmap import STEPS, for_step
 
 
@@ -58,9 +58,9 @@ def sweep_summary(results_root: str | Path, kind: str) -> pd.DataFrame:
     if kind not in ("kernel", "temperature"):
         raise ValueError(f"kind must be 'kernel' or 'temperature', got {kind!r}")
     runs = _runs(results_root, "train_step")
-    base = for_step(FINAL_STEP)
+    base = for_step(SWEEP_BASE_STEP)
     if len(runs):
-        runs = runs[runs["step"] == FINAL_STEP]
+        runs = runs[runs["step"] == SWEEP_BASE_STEP]
         fixed = ("inv_temperature", base.loss.beta) if kind == "kernel" else ("kernel_size", base.model.final_kernel_size)
         runs = runs[runs[fixed[0]] == fixed[1]]
     x = "kernel_size" if kind == "kernel" else "inv_temperature"
@@ -70,7 +70,7 @@ def sweep_summary(results_root: str | Path, kind: str) -> pd.DataFrame:
         row = f"{int(value)}x{int(value)}" if kind == "kernel" else f"{value:g}"
         rows.append({"row": row, x: value, "n": n, "ap_mean": mean, "ap_std": std})
     out = pd.DataFrame(rows, columns=["row", x, "n", "ap_mean", "ap_std"])
-    from rtmposelib import paper
+    from rtmposelib.suite import paper
     ref = paper.paper_table(2 if kind == "kernel" else 3).iloc[:, 0]
     out["paper"] = [ref.get(r, math.nan) for r in out["row"]]
     return out

@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from rtmposelib.experiments.runs import COCO_STATS, load_trained
-from rtmposelib.scales import get_scale
+from rtmposelib.suite.scales import get_scale
 
 
 def shared_data_dir(samples_root: str | Path | None = None) -> Path | None:
     """The real data samples: ``samples_root`` if given (relative paths from the project root), else
     the ``shared/data`` folder beside the project; None when the folder is absent."""
-    from rtmposelib.suite import PROJECT_ROOT
+    from rtmposelib.suite.paths import PROJECT_ROOT
 
     if samples_root:
         d = Path(samples_root)
@@ -117,7 +117,7 @@ def complexity_metrics(sizes: pd.DataFrame) -> dict:
 
 def paper_reference_tables(numbers) -> dict[str, pd.DataFrame]:
     """The paper's tables ``numbers`` as ``{"paper_table<N>": wide DataFrame}`` for a run record."""
-    from rtmposelib import paper
+    from rtmposelib.suite import paper
 
     return {f"paper_table{n}": paper.paper_table(n).reset_index() for n in numbers}
 
@@ -132,7 +132,7 @@ PAPER_SAMPLE_ROWS = {"crowdpose": (8, "CrowdPose / RTMPose-m", "AP"), "ap10k": (
 
 
 def _paper_value(table: int, row: str, column: str) -> float:
-    from rtmposelib import paper
+    from rtmposelib.suite import paper
 
     t = paper.paper_table(table)
     return float(t.loc[row, column]) if row in t.index and column in t.columns else math.nan

@@ -8,10 +8,26 @@ parameter). The sweeps (Tables 2, 3) reuse the roadmap's "+ 7x7 kernel" runs as 
 """
 from __future__ import annotations
 
-from rtmposelib.experiments.runs import FINAL_STEP, PRETRAIN_RUN, STANDIN_RUN, needs_pretrain
+from dataclasses import dataclass, field
+from typing import Any
+
+from rtmposelib.experiments.runs import SWEEP_BASE_STEP, PRETRAIN_RUN, STANDIN_RUN, needs_pretrain
 from rtmposelib.roadmap import STEP_NAMES, for_step
-from rtmposelib.scales import get_scale
-from rtmposelib.suite import Entry
+from rtmposelib.suite.scales import get_scale
+
+
+@dataclass(frozen=True)
+class Entry:
+    notebook: str                              # file stem in the notebooks folder
+    run: str                                   # run name: results/<scale>/<notebook>/<run>
+    parameters: dict[str, Any] = field(default_factory=dict)   # papermill parameters (JSON values)
+    after: tuple[str, ...] = ()                # names ("notebook/run") of entries that must succeed first
+    key_metric: str | None = None              # metrics.json key shown in the summary
+    requires_success: bool = True              # False: runs once its dependencies finished, even if failed
+
+    @property
+    def name(self) -> str:
+        return f"{self.notebook}/{self.run}"
 
 
 def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
@@ -47,15 +63,15 @@ def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
         for seed in s.seeds:
             train(f"{step}-seed{seed}", step, seed)
     roadmap_runs = tuple(train_names)
-    default_k, default_tau = for_step(FINAL_STEP).model.final_kernel_size, for_step(FINAL_STEP).loss.beta
+    default_k, default_tau = for_step(SWEEP_BASE_STEP).model.final_kernel_size, for_step(SWEEP_BASE_STEP).loss.beta
     for seed in s.sweep_seeds:
-        reuse = FINAL_STEP in steps and seed in s.seeds
+        reuse = SWEEP_BASE_STEP in steps and seed in s.seeds
         for k in s.kernel_sizes:
             if not (reuse and k == default_k):
-                train(f"kernel{k}-seed{seed}", FINAL_STEP, seed, kernel=k)
+                train(f"kernel{k}-seed{seed}", SWEEP_BASE_STEP, seed, kernel=k)
         for tau in s.inv_temperatures:
             if not (reuse and tau == default_tau):
-                train(f"tau{tau:g}-seed{seed}", FINAL_STEP, seed, tau=tau)
+                train(f"tau{tau:g}-seed{seed}", SWEEP_BASE_STEP, seed, tau=tau)
     sweep_runs = tuple(n for n in train_names if n not in roadmap_runs)
     entries += [
         Entry("roadmap", "summary", {}, after=roadmap_runs, key_metric="final_ap"),

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from rtmposelib import paper  # noqa: E402
+from rtmposelib.suite import paper  # noqa: E402
 
 OURS_COLOR, PAPER_COLOR = "#1f77b4", "#7f7f7f"
 

@@ -10,7 +10,7 @@ digest of the library's source files (so a code change reruns everything) and th
 it depends on -- matches a successful earlier run, so a rerun redoes only
 missing or failed entries. A failed entry does not stop the others (only its dependents, reported
 "blocked"); ``--jobs N`` runs independent entries in parallel. The plan of entries per scale is
-:func:`rtmposelib.experiments.plan`.
+:func:`rtmposelib.suite.plan.plan`.
 """
 from __future__ import annotations
 
@@ -23,34 +23,20 @@ import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
 import rtmposelib
-from rtmposelib.scales import SCALES, get_scale
+from rtmposelib.suite.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from rtmposelib.suite.plan import Entry, plan
+from rtmposelib.suite.scales import SCALES, get_scale
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 RECORD_FILE = "suite.json"
 TEXT_SUFFIXES = (".ipynb", ".json", ".csv", ".md", ".tex", ".txt")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "RTMPOSE_THREADS")
 
-
-@dataclass(frozen=True)
-class Entry:
-    notebook: str                              # file stem in the notebooks folder
-    run: str                                   # run name: results/<scale>/<notebook>/<run>
-    parameters: dict[str, Any] = field(default_factory=dict)   # papermill parameters (JSON values)
-    after: tuple[str, ...] = ()                # names ("notebook/run") of entries that must succeed first
-    key_metric: str | None = None              # metrics.json key shown in the summary
-    requires_success: bool = True              # False: runs once its dependencies finished, even if failed
-
-    @property
-    def name(self) -> str:
-        return f"{self.notebook}/{self.run}"
 
 
 def kernel_name() -> str:
@@ -282,8 +268,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rtmposelib.experiments import plan
-
     entries = plan(args.scale, imagenet_backbone=args.imagenet_backbone)
     if args.list:
         for e in entries:
