@@ -1,9 +1,20 @@
 """RTMPose's learning-rate schedule: linear warm-up, then flat, then cosine (paper Sec. 3.2, Table 7).
 
-Matches the official MMPose configs (fact sheet §6): ``LinearLR`` per iteration from
-``start_factor=1e-5`` to 1 over the first 1000 iterations, a flat stretch at the base lr, and
-``CosineAnnealingLR`` over epochs 210-420 of 420 down to ``eta_min = 0.05 * base_lr``. The roadmap's
-"plain cosine" (the SimCC* baseline) anneals over the whole run instead.
+Matches the official MMPose configs (``docs/official-behaviour.md``): MMEngine's ``LinearLR`` per
+iteration with ``start_factor=1e-5, begin=0, end=1000``, a flat stretch at the base lr, and
+``CosineAnnealingLR`` over epochs 210-420 of 420 (``convert_to_iter_based``) down to
+``eta_min = 0.05 * base_lr``. The roadmap's "plain cosine" (the SimCC* baseline) anneals over the whole
+run instead.
+
+MMEngine's semantics, which the closed forms below reproduce at every iteration ``i`` (0-based, the lr
+of the ``i``-th optimiser step):
+
+- ``LinearLR(begin=0, end=W)`` ramps over ``W - 1`` steps: the factor is
+  ``s + (1 - s) * i / (W - 1)`` for ``i < W - 1`` and 1 from iteration ``W - 1`` on (full rate at 999
+  for ``end=1000``, not at 1000).
+- ``CosineAnnealingLR(begin=b, end=e, T_max=e-b)`` converted to iterations is active for ``b <= i < e``
+  with ``eta_min + (base - eta_min) * (1 + cos(pi * (i - b) / T_max)) / 2``; with ``b`` and ``e`` the
+  halfway point and the end of the run, the last iteration stops one step short of ``eta_min``.
 
 The cosine boundaries are defined as fractions of the run's total iterations, so a 3-epoch smoke run
 has the same shape as the 420-epoch paper run. The warm-up is iteration-based as in the official code,
@@ -25,7 +36,9 @@ def lr_factor(iteration: int, *, total_iters: int, warmup_iters: int, warmup_sta
               eta_min_ratio: float = 0.05) -> float:
     """The multiplier of the base learning rate at 0-based ``iteration`` of a ``total_iters`` run.
 
-    ``warmup_iters`` is the already-capped warm-up length (see :func:`effective_warmup`).
+    ``warmup_iters`` is the already-capped warm-up length (see :func:`effective_warmup`), the ``end`` of
+    MMEngine's ``LinearLR``: the factor reaches 1 at iteration ``warmup_iters - 1``; 0 or 1 means no
+    warm-up.
     """
     if total_iters <= 0:
         raise ValueError(f"total_iters must be positive, got {total_iters}")
@@ -33,10 +46,11 @@ def lr_factor(iteration: int, *, total_iters: int, warmup_iters: int, warmup_sta
         raise ValueError(f"iteration must be in [0, {total_iters}], got {iteration}")
     if schedule not in ("flat_cosine", "cosine"):
         raise ValueError(f"schedule must be 'flat_cosine' or 'cosine', got {schedule!r}")
-    # 1. linear warm-up: start_factor -> 1 over the first warmup_iters iterations (MMEngine LinearLR)
+    # 1. linear warm-up: start_factor -> 1 over iterations 0 .. warmup_iters - 1 (MMEngine's LinearLR
+    #    has total_iters = end - begin - 1, so it is at full rate one iteration before ``end``)
     warm = 1.0
-    if iteration < warmup_iters:
-        warm = warmup_start_factor + (1.0 - warmup_start_factor) * iteration / warmup_iters
+    if iteration < warmup_iters - 1:
+        warm = warmup_start_factor + (1.0 - warmup_start_factor) * iteration / (warmup_iters - 1)
     # 2. where the cosine begins: half-way for flat-cosine, at the start for plain cosine
     cosine_start = round(cosine_start_frac * total_iters) if schedule == "flat_cosine" else 0
     # 3. flat at the base lr before the cosine; then anneal from 1 to eta_min_ratio at the last iteration
