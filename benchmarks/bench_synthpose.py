@@ -2,7 +2,7 @@
 
 The reference is the floor of any JPEG dataset writer: encode and write an already-made image, in one
 process. Ours renders the scene, computes exact ground truth and detections, encodes, writes and saves
-the json. Target (issue 3, item 4): >= 100 images/s on 2 cores.
+the json. Target: >= 100 images/s on 2 cores.
 
     python benchmarks/bench_synthpose.py [--images 400]
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-# (deepen_factor, widen_factor) of CSPNeXt per model size (fact sheet §1).
+# (deepen_factor, widen_factor) of CSPNeXt per model size (docs/official-behaviour.md "Model sizes").
 CSPNEXT_FACTORS: dict[str, tuple[float, float]] = {
     "t": (0.167, 0.375),
     "s": (0.33, 0.5),
@@ -83,7 +83,7 @@ class CodecConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    """KL divergence between SimCC distributions (fact sheet §5), or heatmap MSE."""
+    """KL divergence between SimCC distributions (docs/official-behaviour.md "KL loss"), or heatmap MSE."""
 
     kind: str = "kl_discret"                     # "kl_discret" | "keypoint_mse"
     beta: float = 10.0                           # 1/tau on the prediction
@@ -94,7 +94,7 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """One stage of the top-down training pipeline (fact sheet §6)."""
+    """One stage of the top-down training pipeline (docs/official-behaviour.md "Training recipe")."""
 
     flip_prob: float = 0.5
     half_body_prob: float = 0.3
@@ -138,7 +138,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation recipe (Table 7, fact sheet §6). Epoch counts scale with ``epochs``."""
+    """Optimisation recipe (Table 7; docs/official-behaviour.md "Training recipe"). Epoch counts scale with
+    ``epochs``."""
 
     epochs: int = 420
     batch_size: int = 256                        # per process

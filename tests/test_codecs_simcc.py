@@ -1,4 +1,5 @@
-"""SimCC codec: exact label values, weights, round trip, flip fusion, image-space mapping (fact sheet §4)."""
+"""SimCC codec: exact label values, weights, round trip, flip fusion, image-space mapping
+(docs/official-behaviour.md "SimCC codec")."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
-"""Metainfo parity with MMPose's dataset configs (fact sheet §11) and the custom-set checks."""
+"""Metainfo parity with MMPose's dataset configs (docs/official-behaviour.md "Keypoint metainfo") and the custom-set
+checks."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""RTMDet-nano: size and cost against the official model zoo (fact sheet §8), shapes, priors.
+"""RTMDet-nano: size and cost against the official model zoo (docs/official-behaviour.md "Model zoo"), shapes, priors.
 
 Counting rules. Parameters: every parameter value once (``count_params``). GFLOPs: one 1 x 3 x 320 x 320
 forward of backbone + neck + head (no decode, no NMS), multiply-accumulates:

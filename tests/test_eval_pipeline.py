@@ -1,5 +1,5 @@
 """The whole dataset -> codec encode -> decode -> image space -> COCO evaluation path, with the
-encoded targets in place of model outputs (issue 3 acceptance: SynthPose val AP >= 0.99)."""
+encoded targets in place of model outputs (SynthPose val AP >= 0.99)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Params and GFLOPs against the official model-zoo numbers (fact sheet §10, issue 2) and Table 1."""
+"""Params and GFLOPs against the official model-zoo numbers (docs/official-behaviour.md "Complexity") and Table 1."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +10,7 @@ from rtmposelib.export.complexity import complexity, count_flops, count_params, 
 from rtmposelib.models.gau import ScaleNorm
 from rtmposelib.models.pose_model import build_model
 
-# issue 2 acceptance: GFLOPs of the model zoo (fact sheet §10, VERIFIED there to all printed digits)
+# GFLOPs of the model zoo (docs/official-behaviour.md "Complexity")
 OFFICIAL_GFLOPS = {
     "rtmpose-t": 0.35864, "rtmpose-s": 0.68203, "rtmpose-m": 1.92853, "rtmpose-l": 4.15995,
     "rtmpose-m-384x288": 4.326, "rtmpose-l-384x288": 9.346, "rtmpose-x-384x288": 17.219,
@@ -22,7 +22,7 @@ OFFICIAL_PARAMS = {
     "rtmpose-t-wholebody": 5_519_779, "rtmpose-s-wholebody": 8_383_575, "rtmpose-m-wholebody": 17_953_039,
     "rtmpose-l-wholebody": 33_480_871, "rtmpose-l-wholebody-384x288": 33_610_919,
 }
-# fact sheet §10 breakdown (G, 256 x 192): backbone, head
+# docs/official-behaviour.md "Complexity": breakdown (G, 256 x 192): backbone, head
 OFFICIAL_SPLIT = {"rtmpose-t": (0.33194, 0.02670), "rtmpose-s": (0.65021, 0.03182),
                   "rtmpose-m": (1.88647, 0.04206), "rtmpose-l": (4.10765, 0.05229)}
 
@@ -114,7 +114,8 @@ def test_bad_input_size():
         count_flops(nn.Identity(), (0, 256))
 
 
-# fact sheet §7: CSPNeXt + heatmap head of the UDP pre-training (params M, GFLOPs as printed)
+# docs/official-behaviour.md "Heatmap pre-training": CSPNeXt + heatmap head of the UDP pre-training (params M, GFLOPs
+# as printed)
 PRETRAIN = {"t": (6.03, 1.43), "s": (8.58, 1.78), "m": (17.53, 3.05), "l": (32.44, 5.32)}
 
 

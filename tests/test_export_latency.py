@@ -97,7 +97,7 @@ def test_measure_latency_preset():
                                       peak_gflops=100.0)
     assert set(records["preset"]) == {"rtmpose-t"}
     model_row = records[records["mode"] == "model"].iloc[0]
-    assert model_row["gmacs"] == pytest.approx(0.35864, abs=2e-4)         # fact sheet §10
+    assert model_row["gmacs"] == pytest.approx(0.35864, abs=2e-4)         # docs/official-behaviour.md "Complexity"
     assert model_row["peak_share"] == pytest.approx(
         share_of_peak(model_row["gmacs"], model_row["median_ms"], 100.0))
     assert model_row["paper_cpu_ms"] == 3.204 and model_row["cpu_model"]

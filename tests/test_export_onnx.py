@@ -89,7 +89,7 @@ def test_decode_in_graph_matches_numpy_decode(tmp_path):
     assert kpts.shape == (3, K, 2) and scores.shape == (3, K)
     with torch.no_grad():
         sx, sy = (t.numpy() for t in model(x))
-    # numpy reference decode, written out from fact sheet §4
+    # numpy reference decode, written out from docs/official-behaviour.md "SimCC codec"
     ref_scores = np.minimum(sx.max(-1), sy.max(-1))
     bins = np.stack([sx.argmax(-1), sy.argmax(-1)], -1).astype(np.float32)
     bins[ref_scores <= 0] = -1

@@ -1,4 +1,5 @@
-"""CSP building blocks recomputed by hand from their submodules (fact sheet §2 order of operations)."""
+"""CSP building blocks recomputed by hand from their submodules (order of operations:
+docs/official-behaviour.md "CSPNeXt backbone")."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""CSPNeXt against the official sizes (fact sheet §2) and MMDetection's structure."""
+"""CSPNeXt against the official sizes (docs/official-behaviour.md "CSPNeXt backbone") and MMDetection's structure."""
 from __future__ import annotations
 
 import pytest
@@ -8,9 +8,9 @@ from rtmposelib.config import CSPNEXT_FACTORS
 from rtmposelib.models.conv_module import ConvModule, DepthwiseSeparableConvModule
 from rtmposelib.models.cspnext import CSPNeXt
 
-# fact sheet §2: backbone params (VERIFIED there against the ImageNet CSPNeXt sizes)
+# backbone params (docs/official-behaviour.md "CSPNeXt backbone")
 OFFICIAL_BACKBONE_PARAMS = {"t": 2_348_700, "s": 4_378_320, "m": 12_279_432, "l": 26_138_912, "x": 47_569_560}
-# fact sheet §2: stage-4 output channels and blocks per stage
+# docs/official-behaviour.md "CSPNeXt backbone": stage-4 output channels and blocks per stage
 OFFICIAL_LAYOUT = {"t": (384, (1, 1, 1, 1)), "s": (512, (1, 2, 2, 1)), "m": (768, (2, 4, 4, 2)),
                    "l": (1024, (3, 6, 6, 3)), "x": (1280, (4, 8, 8, 4))}
 

@@ -1,4 +1,5 @@
-"""GAU and ScaleNorm against a hand computation of fact sheet §3 / paper Eq. 2-4 (numpy, float64)."""
+"""GAU and ScaleNorm against a hand computation of docs/official-behaviour.md "RTMCC head" / paper Eq. 2-4 (numpy,
+float64)."""
 from __future__ import annotations
 
 import numpy as np

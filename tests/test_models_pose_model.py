@@ -8,7 +8,7 @@ from rtmposelib.config import PRESETS, ModelConfig
 from rtmposelib.models.pose_model import TopdownPoseModel, build_model
 from rtmposelib.roadmap import STEP_NAMES, for_step
 
-# issue 2 / fact sheet §3: official total parameter counts
+# official total parameter counts (docs/official-behaviour.md "RTMCC head")
 OFFICIAL_PARAMS = {
     "rtmpose-t": 3_337_007, "rtmpose-s": 5_473_251, "rtmpose-m": 13_587_611, "rtmpose-l": 27_660_339,
     "rtmpose-m-384x288": 13_717_659, "rtmpose-l-384x288": 27_790_387, "rtmpose-x-384x288": 49_434_283,

@@ -1,4 +1,5 @@
-"""RTMCCHead against fact sheet §3 (parameter formula, shapes, init) and its roadmap switches."""
+"""RTMCCHead against docs/official-behaviour.md "RTMCC head" (parameter formula, shapes, init) and its roadmap
+switches."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
-"""ExpMomentumEMA after N steps equals a hand computation of MMDetection's rule (fact sheet §6)."""
+"""ExpMomentumEMA after N steps equals a hand computation of MMDetection's rule
+(docs/official-behaviour.md "Training recipe")."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
-"""AdamW parameter groups on the real RTMPose model match MMEngine's norm/bias rule (fact sheet §6)."""
+"""AdamW parameter groups on the real RTMPose model match MMEngine's norm/bias rule
+(docs/official-behaviour.md "Training recipe")."""
 from __future__ import annotations
 
 import pytest

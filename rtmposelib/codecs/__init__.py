@@ -31,7 +31,8 @@ def build_codec(cfg: CodecConfig) -> Codec:
 
 
 def flip_test_average(codec: Codec, outputs: tuple, flipped: tuple, flip_indices) -> tuple:
-    """The official flip test on raw outputs (fact sheet §4): the flipped crop's outputs brought back to the
+    """The official flip test on raw outputs (docs/official-behaviour.md "SimCC codec"): the flipped crop's outputs
+    brought back to the
     plain crop's frame and averaged 0.5 / 0.5 with the plain ones.
 
     outputs / flipped: (simcc_x (N, K, Wb), simcc_y (N, K, Hb)) for SimCC, (heatmaps (N, K, Hh, Wh),) for

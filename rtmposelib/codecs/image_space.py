@@ -1,6 +1,6 @@
 """Crop pixels -> image pixels for a top-down crop made without rotation (test time).
 
-Matches MMPose's ``TopdownPoseEstimator`` post-processing (fact sheet §4, "Image space"): the crop of
+Matches MMPose's ``TopdownPoseEstimator`` post-processing (docs/official-behaviour.md "SimCC codec"): the crop of
 ``input_size`` pixels covers the padded, aspect-fixed box ``scale`` (w, h) centred on ``center``, so a
 crop point maps back as ``kp / input_size * scale + center - scale / 2`` per axis.
 """

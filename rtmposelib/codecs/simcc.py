@@ -1,4 +1,5 @@
-"""SimCC labels: keypoints as two 1-D classification targets (paper §3.2, Eq. 5-6; fact sheet §4).
+"""SimCC labels: keypoints as two 1-D classification targets (paper §3.2, Eq. 5-6;
+docs/official-behaviour.md "SimCC codec").
 
 Matches MMPose ``SimCCLabel(smoothing_type='gaussian')`` as used by every RTMPose config:
 

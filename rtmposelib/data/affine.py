@@ -1,6 +1,6 @@
 """The top-down affine warp: box (centre, scale, rotation) -> fixed-size crop, and its inverse.
 
-Two conventions, as MMPose's ``TopdownAffine`` (fact sheet §6):
+Two conventions, as MMPose's ``TopdownAffine`` (docs/official-behaviour.md "Training recipe"):
 
 * standard (``get_warp_matrix``): the box centre maps to the crop centre (w/2, h/2), scale w_crop / S_w,
   the image rotated by ``rotation`` degrees counter-clockwise about the centre (a similarity transform;

@@ -1,6 +1,7 @@
 """RTMPose's top-down training pipeline, driven by :class:`rtmposelib.config.AugmentConfig`.
 
-Order as the official strong / weak pipelines (fact sheet §6): GetBBoxCenterScale (done by the
+Order as the official strong / weak pipelines (docs/official-behaviour.md "Training recipe"): GetBBoxCenterScale (done
+by the
 dataset) -> RandomFlip -> RandomHalfBody -> RandomBBoxTransform -> TopdownAffine (aspect fix, warp;
 UDP for heatmap pre-training) -> YOLOXHSVRandomAug -> Blur -> MedianBlur -> CoarseDropout.
 The full-image flip is folded into the warp matrix (a pixel-exact column permutation), so the large

@@ -2,7 +2,8 @@
 
 Matches MMPose: ``BaseCocoStyleDataset.parse_data_info`` (each xyxy corner clipped to [0, W-1] x
 [0, H-1]), ``GetBBoxCenterScale(padding=1.25)`` (centre = box centre, scale = (w, h) * padding) and
-``TopdownAffine._fix_aspect_ratio`` (grow the short side to the crop's aspect w / h) — fact sheet §6.
+``TopdownAffine._fix_aspect_ratio`` (grow the short side to the crop's aspect w / h) —
+docs/official-behaviour.md "Training recipe".
 All boxes are image pixels; scales are (w, h).
 """
 from __future__ import annotations

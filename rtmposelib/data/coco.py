@@ -1,4 +1,4 @@
-"""Top-down COCO-format keypoint datasets: one item per person instance (fact sheet §6).
+"""Top-down COCO-format keypoint datasets: one item per person instance (docs/official-behaviour.md "Training recipe").
 
 Instance filtering is MMPose's ``BaseCocoStyleDataset`` in top-down mode: an annotation is dropped if
 it has no bbox or keypoints, is a crowd region, has ``num_keypoints == 0``, has a non-positive box

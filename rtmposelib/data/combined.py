@@ -1,6 +1,7 @@
 """Multi-dataset training: COCO + AI Challenger with the official repeat and keypoint mapping.
 
-As MMPose's ``rtmpose-*_8xb256-420e_aic-coco-256x192.py`` (fact sheet §6): ``CombinedDataset`` of
+As MMPose's ``rtmpose-*_8xb256-420e_aic-coco-256x192.py`` (docs/official-behaviour.md "Training recipe"):
+``CombinedDataset`` of
 ``RepeatDataset(COCO, times=3)`` and AIC, where AIC's 14 keypoints are moved to COCO's 17 by
 ``KeypointConverter`` (aic -> coco: 0->6, 1->8, 2->10, 3->5, 4->7, 5->9, 6->12, 7->14, 8->16, 9->11,
 10->13, 11->15). AIC's head-top and neck are dropped; the COCO face points (nose, eyes, ears) are

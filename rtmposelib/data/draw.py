@@ -1,4 +1,4 @@
-"""Drawing poses: skeleton links coloured by body side, keypoints and person boxes (issue 3, item 6).
+"""Drawing poses: skeleton links coloured by body side, keypoints and person boxes.
 
 Follows the look of MMPose's ``PoseLocalVisualizer`` for top-down results: a link is drawn when both
 of its keypoints score above ``kpt_thr``; links and points of the person's left side are green, of the

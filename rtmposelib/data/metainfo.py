@@ -1,8 +1,9 @@
 """Dataset metainfo: keypoint names, flip pairs, OKS sigmas, skeleton and half-body groups.
 
 Values match MMPose's ``configs/_base_/datasets/{coco,coco_wholebody,aic,crowdpose,mpii,ap10k}.py``
-(fact sheet §11 for COCO): keypoint order, the ``swap`` partner of each keypoint (flip pairs), the
-``type`` field ("upper" / "lower", used by RandomHalfBody, §6), ``joint_weights`` and the OKS
+(docs/official-behaviour.md "Keypoint metainfo" for COCO): keypoint order, the ``swap`` partner of each keypoint (flip
+pairs), the
+``type`` field ("upper" / "lower", used by RandomHalfBody), ``joint_weights`` and the OKS
 ``sigmas``. Custom sets get their metainfo from a COCO json's category with :func:`metainfo_from_coco`.
 """
 from __future__ import annotations

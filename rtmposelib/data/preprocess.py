@@ -2,8 +2,9 @@
 
 Matches MMPose's val pipeline ``GetBBoxCenterScale(1.25) -> TopdownAffine`` and the data
 preprocessor (mean/std in RGB order, ``bgr_to_rgb=True``): images are loaded BGR, cropped in BGR,
-then swapped to RGB and normalised (fact sheet §1, §6). rtmlib and the official ONNX Runtime example
-skip the swap (fact sheet §9); we do not.
+then swapped to RGB and normalised (docs/official-behaviour.md "Model sizes"). rtmlib and the official ONNX Runtime
+example
+skip the swap (docs/official-behaviour.md "Deployment"); we do not.
 """
 from __future__ import annotations
 

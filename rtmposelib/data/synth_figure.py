@@ -1,6 +1,6 @@
 """The SynthPose figure: an articulated 2-D human with joint limits, rendered with OpenCV.
 
-SynthPose (issue 3, item 4) needs people whose 17 COCO keypoints (fact sheet §11 order: nose, eyes,
+SynthPose needs people whose 17 COCO keypoints (COCO order: nose, eyes,
 ears, shoulders, elbows, wrists, hips, knees, ankles) are exactly known and learnable. A figure is a
 kinematic tree in a *body frame* (x to the image right for a figure facing the camera, y down, unit =
 figure height): a pelvis, a torso that leans, a head that tilts, and two-segment limbs whose joint

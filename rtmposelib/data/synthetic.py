@@ -1,4 +1,4 @@
-"""SynthPose: the embedded, generated COCO-format person keypoint dataset (issue 3, item 4).
+"""SynthPose: the embedded, generated COCO-format person keypoint dataset.
 
 ``make_synthpose`` writes a COCO-format root, the layout MMPose's ``CocoDataset`` and pycocotools read::
 

@@ -1,4 +1,5 @@
-"""The random transforms of RTMPose's top-down training pipeline, one function each (fact sheet §6).
+"""The random transforms of RTMPose's top-down training pipeline, one function each
+(docs/official-behaviour.md "Training recipe").
 
 Geometric (per instance, image pixels): ``RandomFlip`` (x -> W - 1 - x on the full image, keypoints
 swapped by flip_indices), ``RandomHalfBody`` and ``RandomBBoxTransform`` (truncated-normal shift,

@@ -1,7 +1,8 @@
 """RTMDet-nano person detector: model, assigner, losses, training and export.
 
 The detector in front of RTMPose in the paper's pipeline (Sec. 3.5, Tables 4 and 12): MMPose's
-``rtmdet_nano_320-8xb32_coco-person`` (fact sheet §8), 0.99 M parameters, 0.31 GFLOPs at 320 x 320.
+``rtmdet_nano_320-8xb32_coco-person`` (docs/official-behaviour.md "Model zoo"), 0.99 M parameters, 0.31 GFLOPs at 320 x
+320.
 
 - ``rtmdet.py``: :class:`RTMDet` (CSPNeXt + ``pafpn.py`` + ``rtmdet_head.py``), :func:`build_rtmdet_nano`,
   prior points and box decoding helpers;

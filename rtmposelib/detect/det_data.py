@@ -1,6 +1,6 @@
 """Letterboxed person-box dataset for training and evaluating RTMDet on any COCO-format annotation file.
 
-Matches the pipelines of MMPose's ``rtmdet_nano_320-8xb32_coco-person.py`` (fact sheet §8):
+Matches the pipelines of MMPose's ``rtmdet_nano_320-8xb32_coco-person.py`` (docs/official-behaviour.md "Model zoo"):
 
 - evaluation: keep-ratio resize to fit 320 x 320, top-left placement, pad 114 (bottom / right), then
   (x - mean) / std with the BGR mean (103.53, 116.28, 123.675) / std (57.375, 57.12, 58.395) and no

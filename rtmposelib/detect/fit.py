@@ -1,6 +1,7 @@
 """Training and box-AP evaluation of RTMDet (the detector's own small fit loop).
 
-Recipe of ``mmdet::rtmdet_l_8xb32-300e_coco.py`` as RTMDet-nano inherits it (fact sheet §8), reusing the
+Recipe of ``mmdet::rtmdet_l_8xb32-300e_coco.py`` as RTMDet-nano inherits it (docs/official-behaviour.md "Model zoo"),
+reusing the
 pose engine's pieces (``rtmposelib/train``):
 
 - AdamW, lr 0.004, weight decay 0.05, no decay on norm layers and biases (``train.optim.param_groups``);

@@ -1,4 +1,4 @@
-"""ONNX export of RTMDet in MMDeploy's end-to-end detection convention (fact sheet §9).
+"""ONNX export of RTMDet in MMDeploy's end-to-end detection convention (docs/official-behaviour.md "Deployment").
 
 The file is what ``rtmposelib.infer.detector.RTMDetDetector.from_onnx`` and rtmlib's RTMDet read:
 

@@ -1,7 +1,8 @@
 """RTMDet inference post-processing: decode the head's outputs into boxes, score threshold, NMS.
 
 Matches MMDetection's ``BaseDenseHead._predict_by_feat_single`` with RTMDet-nano's ``test_cfg``
-(fact sheet §8): per level, sigmoid scores, keep ``score > score_thr`` (0.05) and the ``nms_pre``
+(docs/official-behaviour.md "Model zoo"): per level, sigmoid scores, keep ``score > score_thr`` (0.05) and the
+``nms_pre``
 (1000) best (prior, class) pairs, boxes = prior point -/+ distances (``DistancePointBBoxCoder``),
 clipped to the image, class-aware IoU-NMS (0.6), at most ``max_per_img`` (100) boxes, best first.
 

@@ -2,7 +2,8 @@
 320 x 320, person only; RTMDet paper, Lyu et al. 2022).
 
 Matches MMDetection's ``RTMDet`` as configured by MMPose's
-``projects/rtmpose/rtmdet/person/rtmdet_nano_320-8xb32_coco-person.py`` (fact sheet §8), which inherits
+``projects/rtmpose/rtmdet/person/rtmdet_nano_320-8xb32_coco-person.py`` (docs/official-behaviour.md "Model zoo"), which
+inherits
 ``mmdet::rtmdet/rtmdet_l_8xb32-300e_coco.py``:
 
 - backbone: CSPNeXt-P5, deepen 0.33, widen 0.25, depthwise, outputs of stages 2-4 (strides 8/16/32,

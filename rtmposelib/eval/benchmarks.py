@@ -5,7 +5,7 @@ A root laid out like the project's shared sample folder (``coco/test_coco.json``
 ``mpii/test_mpii.json``, images beside each json) is evaluated set by set with each set's official
 protocol (:func:`rtmposelib.eval.evaluate.protocol_for`): COCO-style AP for COCO, CrowdPose (plus
 AP(E/M/H)), AP-10K and AIC, PCKh@0.5 for MPII; COCO also with the detector boxes of
-``coco/test_coco_det_AP_H_56.json`` (the paper's headline protocol, fact sheet §8).
+``coco/test_coco_det_AP_H_56.json`` (the paper's headline protocol; docs/official-behaviour.md "Model zoo").
 
 A model predicts one keypoint set (``keypoints``, COCO's 17 by default), so per set the predictor is:
 

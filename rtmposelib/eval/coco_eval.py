@@ -1,4 +1,4 @@
-"""COCO keypoint AP / AR through pycocotools, as MMPose ``CocoMetric`` (fact sheet §6 "CocoMetric").
+"""COCO keypoint AP / AR through pycocotools, as MMPose ``CocoMetric`` (docs/official-behaviour.md "Evaluation").
 
 Per image, the results are pose-NMSed (greedy OKS-NMS, threshold 0.9, the dataset's sigmas, areas =
 the result's ``area``: the padded, aspect-fixed box w*h for top-down results, else the keypoint extent

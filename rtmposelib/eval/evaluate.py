@@ -1,6 +1,6 @@
 """Evaluate a pose model on a run's validation data: the metric of its dataset, with a per-keypoint breakdown.
 
-The protocol of the official RTMPose configs (fact sheet §6 "Val/test pipeline", "CocoMetric"): the
+The protocol of the official RTMPose configs (docs/official-behaviour.md "Evaluation"): the
 val dataset of ``cfg`` (ground-truth boxes, or a detection-results file when ``cfg.data.val_bbox_file``
 is set), crops without augmentation, flip test as ``cfg.flip_test``, rescoring by box score x mean
 keypoint score above 0.2, OKS-NMS at 0.9 per image, pycocotools with the dataset's sigmas.

@@ -1,7 +1,7 @@
 """Top-down prediction over a dataset as COCO keypoint results (MMPose ``TopdownPoseEstimator`` + ``CocoMetric``).
 
 For every instance crop: run the model (and, with ``flip_indices``, the horizontally flipped crop,
-flipped back and averaged 0.5 / 0.5 on the raw outputs -- fact sheet §4 "Flip test"), decode with the
+flipped back and averaged 0.5 / 0.5 on the raw outputs -- docs/official-behaviour.md "SimCC codec"), decode with the
 codec, map the crop keypoints to the image with the sample's ``center`` / ``scale`` (no rotation at
 test time), and rescore the instance as MMPose's ``score_mode='bbox_keypoint'``: box score x mean of
 the keypoint scores above 0.2 (0 when none is). The OKS-NMS per image happens in

@@ -126,7 +126,7 @@ def paper_reference_tables(numbers) -> dict[str, pd.DataFrame]:
 # Tables 8 / 9 on the real sample sets, and Table 6 (COCO-WholeBody) as an oracle run.
 
 # sample set -> (paper table, the paper's RTMPose-m value in that table); Table 8: CrowdPose, AP-10K;
-# Table 9: MPII PCKh@0.5 (fact sheet; ``rtmposelib/reference/paper_tables.csv``)
+# Table 9: MPII PCKh@0.5 (``rtmposelib/reference/paper_tables.csv``)
 PAPER_SAMPLE_ROWS = {"crowdpose": (8, "CrowdPose / RTMPose-m", "AP"), "ap10k": (8, "AP-10K / RTMPose-m", "AP"),
                      "mpii": (9, "RTMPose-m", "PCKh@0.5")}
 

@@ -1,6 +1,7 @@
 """``rtmpose export``: write a preset's model (optionally with trained weights) to an ONNX file.
 
-The file has the official deployment layout (fact sheet §9, :mod:`rtmposelib.export.onnx`): input
+The file has the official deployment layout (docs/official-behaviour.md "Deployment", :mod:`rtmposelib.export.onnx`):
+input
 ``input`` (N, 3, h, w) normalised RGB, outputs ``simcc_x`` / ``simcc_y`` (or ``keypoints`` / ``scores``
 with ``--with-decode``), dynamic batch. After writing, the file is checked against the torch model on
 random input and the parity report is printed.

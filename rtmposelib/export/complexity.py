@@ -1,5 +1,5 @@
 """Parameter and FLOP counts as the RTMPose model zoo and the paper's Table 1 report them
-(fact sheet §10).
+(docs/official-behaviour.md "Complexity").
 
 The README numbers are "FLOPs" in the MAC sense of the legacy mmcv ``get_model_complexity_info``
 (``tools/analysis_tools/get_flops.py`` before April 2023): input 1 x 3 x H x W, backbone + head only

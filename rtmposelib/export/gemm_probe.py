@@ -5,7 +5,7 @@ we measure what one core can do on the friendliest workload there is (an n x n x
 floating-point operations) with torch and with numpy (each library's own BLAS), and report a model's
 achieved FLOP/s as a share of the best of the two.
 
-Units: the official "FLOPs" of a model (fact sheet §10) are multiply-accumulates, so a model's
+Units: the official "FLOPs" of a model (docs/official-behaviour.md "Complexity") are multiply-accumulates, so a model's
 achieved FLOP/s is ``2 * MACs / latency`` when compared with this probe's 2 n^3 / time.
 """
 from __future__ import annotations

@@ -9,7 +9,8 @@ runs then 200 timed runs; we report the median and the 90th percentile in millis
 
 for the ``"ort"`` backend (an exported file, :class:`OrtPoseRunner` pieces) and the ``"torch"`` backend
 (PyTorch eager, ``torch.inference_mode``, ``torch.set_num_threads(threads)``). Every record carries the
-machine fingerprint; the model's official GMACs (fact sheet §10, ``count_flops``) and the GEMM peak
+machine fingerprint; the model's official GMACs (``count_flops``, docs/official-behaviour.md "Complexity") and the GEMM
+peak
 give the achieved FLOP/s as a share of what one core can do. GPU columns are measured only when CUDA
 is present (torch CUDA or the ORT CUDA provider); otherwise they read "not measured". The paper's GPU
 column is TensorRT FP16 on a GTX 1660 Ti, so a GPU number here is comparable in trend only.

@@ -1,4 +1,4 @@
-"""ONNX export of a top-down pose model with the official deployment names (fact sheet §9).
+"""ONNX export of a top-down pose model with the official deployment names (docs/official-behaviour.md "Deployment").
 
 Matches MMDeploy's ``pose-detection_simcc`` export, which is also the file layout rtmlib and the
 official ``projects/rtmpose/examples/onnxruntime`` reader expect:
@@ -11,11 +11,12 @@ official ``projects/rtmpose/examples/onnxruntime`` reader expect:
 Colour order. Our models are trained as MMPose trains them: the data preprocessor swaps the BGR image
 to RGB and normalises with the RGB-ordered mean/std, so an exported file expects *RGB* channels. rtmlib
 and the official ORT example feed the BGR crop normalised with the same RGB-ordered stats and do not
-swap (fact sheet §9 and §12.11). Files interoperate both ways because the graph itself is identical;
+swap (docs/official-behaviour.md "Deployment"). Files interoperate both ways because the graph itself is identical;
 only the runner's ``bgr_to_rgb`` switch differs (:class:`rtmposelib.export.ort_runner.OrtPoseRunner`:
 ``True`` for our files and official MMPose behaviour, ``False`` to mimic rtmlib).
 
-``with_decode=True`` appends the SimCC decode of ``mmpose.codecs.SimCCLabel`` (§4) to the graph:
+``with_decode=True`` appends the SimCC decode of ``mmpose.codecs.SimCCLabel``
+(docs/official-behaviour.md "SimCC codec") to the graph:
 argmax per axis, score = min of the two maxima, bin = -1 where score <= 0, then bins / split ratio.
 Outputs become ``keypoints`` (N, K, 2) float32 crop pixels and ``scores`` (N, K) float32.
 
@@ -38,7 +39,7 @@ DECODED_OUTPUTS = ("keypoints", "scores")
 
 
 class SimCCDecode(nn.Module):
-    """SimCC decode as graph ops: the official argmax decode, identical to the numpy codec (§4).
+    """SimCC decode as graph ops: the official argmax decode, identical to the numpy codec.
 
     forward(simcc_x (N, K, Wb), simcc_y (N, K, Hb)) -> (keypoints (N, K, 2) crop px, scores (N, K)).
     """

@@ -1,8 +1,9 @@
 """Top-down pose inference with ONNX Runtime and numpy only, and torch-vs-ORT parity.
 
-The runner does what MMDeploy's SDK / rtmlib do around an exported file (fact sheet §9): per box,
+The runner does what MMDeploy's SDK / rtmlib do around an exported file (docs/official-behaviour.md "Deployment"): per
+box,
 pad 1.25 and fix the aspect ratio, warp a crop with ``cv2.warpAffine`` (bilinear), normalise with the
-RGB-ordered ImageNet stats, run the batch, decode SimCC by argmax (§4) and map crop pixels back to the
+RGB-ordered ImageNet stats, run the batch, decode SimCC by argmax and map crop pixels back to the
 image: ``kp_img = kp_crop / input_size * S + c - S / 2`` per axis (no rotation at test time).
 
 Colour order (see :mod:`rtmposelib.export.onnx`): ``bgr_to_rgb=True`` swaps the BGR image to RGB

@@ -9,7 +9,8 @@ that look boxes up instead of computing them.
   the image as MMPose's dataset does (x2 = min(x + w, W - 1), ...).
 - :class:`ResultsFileDetector`: a COCO detection-results JSON (image_id, bbox xywh, score,
   category_id), person category only, ``score >= score_thr``.
-- :class:`RTMDetDetector`: the RTMDet/rtmlib conventions (fact sheet §9): top-left letterbox to
+- :class:`RTMDetDetector`: the RTMDet/rtmlib conventions (docs/official-behaviour.md "Deployment"): top-left letterbox
+to
   320x320 with pad 114, BGR mean (103.53, 116.28, 123.675) / std (57.375, 57.12, 58.395) without a
   channel swap, MMDeploy end-to-end outputs ``dets`` (1, N, 5: x1, y1, x2, y2, score in letterbox
   pixels) and ``labels`` (1, N); keeps label 0 with score > score_thr, IoU-NMS, divides by the resize

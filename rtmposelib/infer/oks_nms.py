@@ -1,4 +1,4 @@
-"""Greedy pose NMS by COCO object keypoint similarity (fact sheet §9 "Evaluation pose NMS").
+"""Greedy pose NMS by COCO object keypoint similarity (docs/official-behaviour.md "Evaluation").
 
 Matches MMPose ``evaluation.functional.nms.oks_iou`` / ``oks_nms`` as used by ``CocoMetric`` with
 ``nms_thr=0.9``: OKS = mean over all K keypoints of ``exp(-d_k^2 / ((2 sigma_k)^2 * (a_g + a_d) / 2 * 2))``

@@ -1,7 +1,7 @@
 """The One-Euro filter (Casiez, Roussel & Vogel, CHI 2012), vectorised over keypoint arrays.
 
 RTMPose paper Section 3.5 smooths keypoints over video frames with a OneEuro filter; the pipeline the
-paper refers to is MMDeploy's PoseTracker (fact sheet §9). This file implements the published
+paper refers to is MMDeploy's PoseTracker (docs/official-behaviour.md "Deployment"). This file implements the published
 formulation, one independent filter per scalar coordinate:
 
     alpha(fc, T) = 1 / (1 + tau / T),  tau = 1 / (2 pi fc)          (T = time since the last sample)
@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-# (min_cutoff, beta, d_cutoff) defaults of the two official implementations (fact sheet §9).
+# (min_cutoff, beta, d_cutoff) defaults of the two official implementations (docs/official-behaviour.md "Deployment").
 MMDEPLOY_DEFAULTS: dict[str, float] = {"min_cutoff": 1.0, "beta": 0.007, "d_cutoff": 1.0}
 MMPOSE_LEGACY_DEFAULTS: dict[str, float] = {"min_cutoff": 1.7, "beta": 0.3, "d_cutoff": 30.0}
 

@@ -1,7 +1,7 @@
 """Greedy non-maximum suppression of the video pipeline: box IoU and the tracker's diagonal-scaled OKS.
 
 RTMPose paper Section 3.5 ("OKS-based pose NMS") as implemented by MMDeploy's PoseTracker
-(pose_tracker.cpp / utils.cpp, fact sheet §9):
+(pose_tracker.cpp / utils.cpp; docs/official-behaviour.md "Deployment"):
 
 - similarity of two poses = mean_k exp(-||p_k - q_k||^2 / (2 s^2 sigma_k^2)) over ALL K keypoints,
   with s the mean of the two boxes' diagonals (not the COCO area-based OKS used by the evaluation,

@@ -1,7 +1,8 @@
 """The top-down pipeline on one image: detect people, crop every box, one batched pose forward,
 decode to image pixels, rescore, OKS pose-NMS.
 
-Matches MMPose's test-time behaviour (fact sheet §4, §6): each box is padded 1.25 and aspect-fixed,
+Matches MMPose's test-time behaviour (docs/official-behaviour.md "SimCC codec"): each box is padded 1.25 and
+aspect-fixed,
 warped without rotation, normalised (BGR -> RGB, ImageNet stats); the pose outputs are decoded by the
 codec (optional flip test: flipped crop, ``flip_back``, raw logits averaged 0.5 / 0.5); crop keypoints
 map back as ``kp / input_size * S + c - S / 2``; the instance score is ``box score x mean of the

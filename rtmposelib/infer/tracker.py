@@ -2,7 +2,7 @@
 One-Euro smoothing.
 
 RTMPose paper Section 3.5 (skip-frame detection as BlazePose; OKS pose NMS; OneEuro), following
-MMDeploy's PoseTracker (pose_tracker.cpp, fact sheet §9) with its defaults:
+MMDeploy's PoseTracker (pose_tracker.cpp; docs/official-behaviour.md "Deployment") with its defaults:
 
 1. The detector runs every ``det_interval`` frames (frames 0, K, 2K, ...); boxes with score >
    ``det_thr`` (0.5) are candidates.

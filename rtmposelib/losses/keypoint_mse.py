@@ -1,4 +1,5 @@
-"""Heatmap MSE with keypoint weights (SimpleBaseline / UDP pre-training; fact sheet §7).
+"""Heatmap MSE with keypoint weights (SimpleBaseline / UDP pre-training;
+docs/official-behaviour.md "Heatmap pre-training").
 
 Matches MMPose ``KeypointMSELoss(use_target_weight=True)``: ``mean over (N, K, H, W) of
 (pred - target)^2 * w_nk`` (a plain mean of squared errors without weights).

@@ -1,4 +1,5 @@
-"""KL divergence between SimCC distributions with temperature (paper §3.3 "Temperature"; fact sheet §5).
+"""KL divergence between SimCC distributions with temperature (paper §3.3 "Temperature";
+docs/official-behaviour.md "KL loss").
 
 Matches MMPose ``KLDiscretLoss`` as configured by RTMPose (``beta=10, label_softmax=True``). For every
 instance n, keypoint k and axis a in {x, y}:

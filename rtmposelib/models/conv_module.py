@@ -1,6 +1,6 @@
 """Conv -> BatchNorm -> SiLU units of CSPNeXt, named as mmcv's ``ConvModule`` and
 ``DepthwiseSeparableConvModule`` so that official state_dict keys (``conv``, ``bn``,
-``depthwise_conv``, ``pointwise_conv``) line up one to one (fact sheet §2).
+``depthwise_conv``, ``pointwise_conv``) line up one to one (docs/official-behaviour.md "CSPNeXt backbone").
 
 Official behaviour matched:
 - the convolution has no bias because a norm follows it (mmcv ``bias='auto'``);

@@ -1,4 +1,4 @@
-"""The CSP building blocks of CSPNeXt (RTMDet / RTMPose backbone), fact sheet §2.
+"""The CSP building blocks of CSPNeXt (RTMDet / RTMPose backbone; docs/official-behaviour.md "CSPNeXt backbone").
 
 Matches MMDetection's ``mmdet/models/layers/csp_layer.py`` (``CSPNeXtBlock``, ``CSPLayer``),
 ``se_layer.py`` (``ChannelAttention``) and ``backbones/csp_darknet.py`` (``SPPBottleneck``):

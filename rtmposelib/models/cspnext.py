@@ -1,4 +1,5 @@
-"""CSPNeXt, the backbone of RTMDet and RTMPose (paper Sec. 3.1 "CSPNeXt"; fact sheet §2).
+"""CSPNeXt, the backbone of RTMDet and RTMPose (paper Sec. 3.1 "CSPNeXt";
+docs/official-behaviour.md "CSPNeXt backbone").
 
 Matches MMDetection's ``mmdet/models/backbones/cspnext.py`` with ``arch='P5'`` (the copy MMPose
 builds for RTMPose): a 3-conv stem (stride 2) and four stages, each a stride-2 3 x 3 ConvModule, the

@@ -1,5 +1,6 @@
 """Gated Attention Unit over keypoint tokens (paper Sec. 3.3 "Gated Attention Unit", Eq. 2-4;
-fact sheet §3), matching MMPose's ``RTMCCBlock`` in ``mmpose/models/utils/rtmcc_block.py`` with the
+docs/official-behaviour.md "RTMCC head"), matching MMPose's ``RTMCCBlock`` in ``mmpose/models/utils/rtmcc_block.py``
+with the
 RTMPose settings (self-attention, no relative-position bias, no RoPE, dropout 0, drop-path 0).
 
 For tokens x (B, n, d) (n = K keypoints, d = hidden dims), e = expansion * d, s = key dims:

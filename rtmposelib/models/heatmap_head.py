@@ -1,5 +1,6 @@
 """SimpleBaseline heatmap head (Xiao et al. 2018), the Heatmap row of the paper's Table 1 and the
-head of RTMPose's UDP heatmap pre-training of CSPNeXt (paper Sec. 3.2; fact sheet §7).
+head of RTMPose's UDP heatmap pre-training of CSPNeXt (paper Sec. 3.2;
+docs/official-behaviour.md "Heatmap pre-training").
 
 Matches MMPose's ``HeatmapHead`` (``mmpose/models/heads/heatmap_heads/heatmap_head.py``) with its
 defaults: three ``ConvTranspose2d(k=4, stride 2, padding 1, no bias)`` + BN + ReLU blocks of 256

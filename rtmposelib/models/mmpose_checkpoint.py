@@ -1,5 +1,5 @@
 """Import official MMPose checkpoints into our models, and export ours under the official key names
-(issue 2 item 9; key list in the shared reference ``mmpose-rtmpose-keys.md``).
+(the official key list is test data: ``tests/data/rtmpose_t_state_dict.json``).
 
 Our modules carry MMPose's / MMDetection's attribute names, so the key mapping is explicit but almost
 the identity: ``backbone.*`` (CSPNeXt, and timm's ResNet-50 = MMPose's ResNet) and ``head.*``

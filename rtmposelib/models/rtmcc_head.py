@@ -1,5 +1,5 @@
 """RTMCC head: SimCC coordinate classification with a large-kernel conv, an FC expansion and a Gated
-Attention Unit (paper Sec. 3.3 and Fig. 4; fact sheet §3), matching MMPose's ``RTMCCHead``
+Attention Unit (paper Sec. 3.3 and Fig. 4; docs/official-behaviour.md "RTMCC head"), matching MMPose's ``RTMCCHead``
 (``mmpose/models/heads/coord_cls_heads/rtmcc_head.py``), forward only.
 
     feats[-1] (B, C, Hf, Wf) --final_layer kxk conv--> (B, K, Hf, Wf) --flatten--> (B, K, Hf*Wf)

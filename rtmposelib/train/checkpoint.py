@@ -1,7 +1,8 @@
 """Training checkpoints that lose nothing: atomic writes, signal-safe stops, exact resume, backbone transfer.
 
 The official runs keep a checkpoint per epoch (MMEngine ``CheckpointHook``) and initialise the SimCC
-model's backbone from the heatmap (UDP) pre-training run (paper Sec. 3.2 "pre-training", fact sheet §7).
+model's backbone from the heatmap (UDP) pre-training run (paper Sec. 3.2 "pre-training";
+docs/official-behaviour.md "Heatmap pre-training").
 A training checkpoint here holds everything needed to continue bit-for-bit on CPU: model, EMA,
 optimiser, the schedule position (the lr is a pure function of the iteration), the RNG states of
 python/numpy/torch, the run's history and its config. Files are written to a temporary file in the same

@@ -1,4 +1,5 @@
-"""Data-parallel training under ``torchrun`` (the official runs: 8 GPUs x 256 crops, fact sheet §6).
+"""Data-parallel training under ``torchrun`` (the official runs: 8 GPUs x 256 crops;
+docs/official-behaviour.md "Training recipe").
 
 One process per device; ``torchrun`` sets ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``. The process group uses
 NCCL on GPUs and Gloo on CPUs; the model is wrapped in ``DistributedDataParallel``, which averages the

@@ -1,6 +1,7 @@
 """Exponential moving average of the weights with an exponential momentum warm-up (paper Table 7, "EMA").
 
-Matches MMDetection's ``ExpMomentumEMA`` as the RTMPose configs use it (fact sheet §6): momentum 2e-4,
+Matches MMDetection's ``ExpMomentumEMA`` as the RTMPose configs use it (docs/official-behaviour.md "Training recipe"):
+momentum 2e-4,
 gamma 2000, interval 1, ``update_buffers=True`` (BatchNorm running statistics are averaged too).
 MMEngine's averaged model copies the live weights at its first update (step 0); at every later step
 ``t`` (counting updates from 0) it moves each floating-point entry of the state dict towards the live

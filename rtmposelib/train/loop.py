@@ -1,4 +1,5 @@
-"""The training loop: RTMPose's recipe end to end (paper Sec. 3.2 and Table 7; fact sheet §6).
+"""The training loop: RTMPose's recipe end to end (paper Sec. 3.2 and Table 7;
+docs/official-behaviour.md "Training recipe").
 
 One ``fit(cfg)`` runs every training of the suite: the SimCC models, the heatmap (UDP) pre-training
 of the backbone (``cfg.model.head == "heatmap"`` with the UDP codec and MSE loss), and the fine-tune

@@ -1,7 +1,7 @@
 """AdamW with the official parameter groups (paper Table 7: "no weight decay on norm and bias").
 
 Matches MMEngine's ``DefaultOptimWrapperConstructor`` with ``paramwise_cfg=dict(norm_decay_mult=0,
-bias_decay_mult=0, bypass_duplicate=True)`` as in the RTMPose configs (fact sheet §6):
+bias_decay_mult=0, bypass_duplicate=True)`` as in the RTMPose configs (docs/official-behaviour.md "Training recipe"):
 
 - the weight and bias of every normalisation layer (BatchNorm, SyncBN, InstanceNorm, GroupNorm,
   LayerNorm) get no decay;

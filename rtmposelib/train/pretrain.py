@@ -2,14 +2,15 @@
 
 The paper pre-trains CSPNeXt with a heatmap head before training RTMPose ("+ heatmap pre-training",
 Fig. 3). The official configs ``projects/rtmpose/rtmpose/pretrain_cspnext_udp/cspnext-*_udp_8xb256-210e
-_coco-256x192.py`` (fact sheet §7): SimpleBaseline heatmap head (3 deconvs of 256, then a 1x1 conv),
+_coco-256x192.py`` (docs/official-behaviour.md "Heatmap pre-training"): SimpleBaseline heatmap head (3 deconvs of 256,
+then a 1x1 conv),
 UDP heatmaps at 1/4 of the input with sigma 2, KeypointMSELoss with target weights, TopdownAffine with
 UDP, the same two-stage augmentation, 210 epochs (half the SimCC run's 420), AdamW lr 4e-3 with weight
 decay 0.05 for every size (tiny included), flat-cosine over the second half, EMA except for tiny, no
 flip test. The pre-training is the same :func:`~rtmposelib.train.loop.fit` as any other run: these
 functions only derive its config, and the fine-tune's.
-UNCERTAIN: the stage-2 length of the pre-training configs is not in the fact sheet; we keep the
-SimCC run's share of the run (30 of 420 -> 15 of 210).
+The stage-2 length keeps the SimCC run's share of the run (30 of 420 -> 15 of 210); docs/decisions.md
+says why.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The state of one training run: what a checkpoint must hold to continue exactly (fact sheet §6).
+"""The state of one training run: what a checkpoint must hold to continue exactly
+(docs/official-behaviour.md "Training recipe").
 
 MMEngine's checkpoints hold model, optimiser, schedulers, EMA ("ema_state_dict") and the loop
 position ("meta": epoch, iter); RNG states it re-seeds instead. Ours hold the same plus the RNG states
