@@ -30,9 +30,7 @@ COCO_STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "
 SWEEP_BASE_STEP = "kernel7"          # the architecture the paper's Tables 2 and 3 sweep around
 PRETRAIN_RUN = "pretrain_heatmap/heatmap"
 STANDIN_RUN = "pretrain_heatmap/standin"
-# the stand-in's augmentation: horizontal flip only. Measured on the shared machine (UDP heatmap MSE,
-# CSPNeXt-t 96x128, batch 16): flip only at lr 1e-3 reached 0.0095 by iteration 60, the plain top-down
-# pipeline (BASE_AUG: rotation, scale, half-body) at lr 4e-3 0.0104, still ~0.0098 at iteration 200.
+# the stand-in's augmentation: horizontal flip only (docs/decisions.md says why).
 STANDIN_AUG = AugmentConfig(half_body_prob=0.0, shift_prob=0.0, scale_prob=0.0, rotate_prob=0.0, hsv_gains=None,
                             blur_prob=0.0, median_blur_prob=0.0, cutout_prob=0.0)
 
