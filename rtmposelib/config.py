@@ -132,6 +132,8 @@ class DataConfig:
     dataset: str = "coco"                        # metainfo name (rtmposelib.data.metainfo)
     bbox_padding: float = 1.25
     num_workers: int = 2
+    persistent_workers: bool = True              # keep the loader's worker processes from epoch to epoch
+    image_cache_mb: int = 1024                   # decoded-image cache of a SynthPose set, per process; 0 = off
     extra_train: tuple[str, ...] = ()            # more COCO-format roots (e.g. AIC mapped to COCO)
     val_headbox_file: str | None = None          # MPII head boxes (.mat as mpii_gt_val.mat, or .json); None = estimate
 
@@ -143,6 +145,7 @@ class TrainConfig:
 
     epochs: int = 420
     batch_size: int = 256                        # per process
+    drop_last: bool = False                      # False keeps the last partial batch (official loader)
     base_lr: float = 4e-3
     weight_decay: float = 0.05
     decay_norm_and_bias: bool = False            # False: no weight decay on norm and bias parameters
@@ -159,11 +162,18 @@ class TrainConfig:
     val_interval: int = 10                       # epochs
     seed: int = 21
     amp: bool = False                            # mixed precision, GPU only
+    # CPU speed of the step (rtmposelib.train.speed); none changes the recipe, only kernels and layouts
+    channels_last: bool = True                   # channels-last memory format for model and input
+    bf16: bool = False                           # bfloat16 autocast of the forward (CPUs with AVX512-BF16 or AMX)
+    optimizer_impl: str = "foreach"              # AdamW kernel: "for_loop" (torch's CPU default) | "foreach" | "fused"
+    flush_denormal: bool = True                  # treat denormal floats as zero while training
     init_backbone: str | None = None             # checkpoint whose backbone initialises ours
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("flat_cosine", "cosine"):
             raise ValueError(f"lr_schedule must be 'flat_cosine' or 'cosine', got {self.lr_schedule!r}")
+        if self.optimizer_impl not in ("for_loop", "foreach", "fused"):
+            raise ValueError(f"optimizer_impl must be 'for_loop', 'foreach' or 'fused', got {self.optimizer_impl!r}")
 
 
 @dataclass(frozen=True)

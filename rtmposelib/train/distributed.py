@@ -8,7 +8,8 @@ PyTorch has no CPU SyncBatchNorm, so on CPUs each rank normalises its own batch.
 :func:`sync_buffers` copies rank 0's running statistics to every rank after each step, so all ranks
 hold the same weights and buffers at every step (DDP alone broadcasts them only before a forward). Sampling follows MMEngine's ``DefaultSampler`` / PyTorch's
 ``DistributedSampler``: one seeded permutation per epoch, padded to a multiple of the world size and
-dealt out round-robin. :class:`ResumableSampler` can start part-way through an epoch, which exact
+dealt out round-robin. Each rank's share is cut into batches keeping the last partial batch, as the
+official loader (:func:`iters_per_epoch`). :class:`ResumableSampler` can start part-way through an epoch, which exact
 resume needs. Without ``torchrun`` everything degrades to one process with the same code path.
 Only rank 0 writes files; the effective batch is ``batch_size * world_size``.
 """
@@ -136,3 +137,16 @@ class ResumableSampler(Sampler[int]):
 def per_rank_length(n_items: int, info: DistInfo) -> int:
     """How many indices each rank gets per epoch (the permutation is padded to a multiple of the world)."""
     return -(-n_items // info.world_size)
+
+
+def iters_per_epoch(n_items: int, batch_size: int, world_size: int = 1, *, drop_last: bool = False) -> int:
+    """Optimiser steps per epoch: each rank's padded share in batches of ``batch_size``.
+
+    ``drop_last=False`` keeps the last partial batch, as MMEngine's training loader (e.g. 149,813 COCO
+    instances at 8 x 256: 18,727 per rank, 74 iterations); ``drop_last=True`` floors instead (73).
+    """
+    if n_items < 0 or batch_size <= 0 or world_size <= 0:
+        raise ValueError(f"iters_per_epoch needs n_items >= 0 and positive batch_size and world_size, got "
+                         f"{n_items}, {batch_size}, {world_size}")
+    per_rank = -(-n_items // world_size)
+    return per_rank // batch_size if drop_last else -(-per_rank // batch_size)

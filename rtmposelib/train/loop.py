@@ -15,12 +15,21 @@ columns on the rows where it ran), ``last.pth`` (training state, atomic), ``best
 weights and their metrics), ``metrics.json``.
 
 Determinism: the model is built after seeding with ``cfg.train.seed``; the sampler permutation is a
-function of (seed, epoch); augmentation randomness is the dataset's, driven by ``set_epoch``; CPU runs
-use deterministic algorithms. A resumed run therefore continues bit-for-bit on CPU.
+function of (seed, epoch); augmentation randomness is the dataset's, a function of (seed, epoch, index):
+each sampled index carries its epoch and stage, so loader workers that persist across epochs draw the
+same crops as the main process would; CPU runs use deterministic algorithms. A resumed run therefore
+continues bit-for-bit on CPU.
+
+Speed (:mod:`rtmposelib.train.speed`, the ``TrainConfig`` speed fields): denormals are flushed while
+training, model and input are channels-last, AdamW runs its foreach kernel, the forward may run under
+bfloat16 autocast on CPUs that support it, and the loop never waits for the loss inside a step: the
+per-iteration losses stay tensors and are read every ``LOG_EVERY`` iterations and before every
+checkpoint and validation, which is also where a NaN/Inf loss is caught and named.
 """
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from contextlib import nullcontext
@@ -30,8 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from rtmposelib import losses
 from rtmposelib.config import RunConfig
@@ -44,10 +54,13 @@ from rtmposelib.train.checkpoint import (StopSignal, TrainingInterrupted, load_b
 from rtmposelib.train.ema import ExpMomentumEMA
 from rtmposelib.train.optim import build_optimizer
 from rtmposelib.train.schedule import effective_warmup, lr_at, set_lr
+from rtmposelib.train.speed import (check_bf16, float_outputs, flushing_denormals, forward_context,
+                                    prepare_images, prepare_model)
 from rtmposelib.train.state import TrainState
 
 TARGET_KEYS = ("target_x", "target_y", "heatmaps", "weights")   # the codecs' encode keys
 LR_SCALING = "none: lr = base_lr whatever the batch (official; MMEngine auto_scale_lr, base 1024, is off)"
+LOG_EVERY = 20                                                       # iterations between reads of the loss
 
 
 @dataclass
@@ -78,15 +91,54 @@ def _seed_worker(worker_id: int) -> None:
     random.seed(seed)
 
 
-def _loader(dataset, *, epoch: int, start: int, cfg: RunConfig, info: D.DistInfo) -> DataLoader:
-    """This rank's batches of ``epoch``, skipping the first ``start`` batches (already trained)."""
+class _EpochSampler(Sampler):
+    """This rank's indices of the current epoch (:meth:`set_epoch`), each as (index, epoch, stage 2)."""
+
+    def __init__(self, dataset, *, cfg: RunConfig, info: D.DistInfo) -> None:
+        self.dataset, self.cfg, self.info = dataset, cfg, info
+        self.items: list[tuple[int, int, bool]] = []
+
+    def set_epoch(self, epoch: int, *, start: int, stage2: bool) -> None:
+        """Epoch ``epoch`` from its ``start``-th batch (the earlier ones are already trained)."""
+        indices = D.ResumableSampler(self.dataset, epoch=epoch, seed=self.cfg.train.seed, info=self.info,
+                                     start=start * self.cfg.train.batch_size).indices
+        self.items = [(int(i), epoch, stage2) for i in indices]
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class _EpochTagged(Dataset):
+    """The training set seen through (index, epoch, stage 2) keys: switches its copy's epoch and pipeline."""
+
+    def __init__(self, dataset, cfg: RunConfig) -> None:
+        self.dataset, self.cfg = dataset, cfg
+        self.at: tuple[int, bool] | None = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int, bool]) -> dict:
+        index, epoch, stage2 = key
+        if self.at != (epoch, stage2):
+            self.dataset.set_augment(self.cfg.aug_stage2 if stage2 else self.cfg.aug_stage1)
+            self.dataset.set_epoch(epoch)
+            self.at = (epoch, stage2)
+        return self.dataset[index]
+
+
+def _loader(dataset, sampler: _EpochSampler, *, cfg: RunConfig, info: D.DistInfo) -> DataLoader:
+    """The run's loader of this rank; ``sampler.set_epoch`` selects what the next pass yields."""
     bs = cfg.train.batch_size
-    sampler = D.ResumableSampler(dataset, epoch=epoch, seed=cfg.train.seed, info=info, start=start * bs)
-    generator = torch.Generator().manual_seed(cfg.train.seed * 100_003 + epoch * 1009 + info.rank)
+    generator = torch.Generator().manual_seed(cfg.train.seed * 100_003 + info.rank)
     workers = cfg.data.num_workers
-    return DataLoader(dataset, batch_size=bs, sampler=sampler, drop_last=True, num_workers=workers,
+    dataset = _EpochTagged(dataset, cfg)
+    return DataLoader(dataset, batch_size=bs, sampler=sampler, drop_last=cfg.train.drop_last, num_workers=workers,
                       worker_init_fn=_seed_worker, generator=generator, pin_memory=info.device.type == "cuda",
-                      persistent_workers=False)
+                      persistent_workers=workers > 0 and cfg.data.persistent_workers)
 
 
 def _build(cfg: RunConfig, info: D.DistInfo):
@@ -99,7 +151,8 @@ def _build(cfg: RunConfig, info: D.DistInfo):
                          "first and pass its checkpoint path (last.pth, best.pth or a save_backbone file)")
     if init:
         load_backbone_into(model, init)
-    model.to(info.device)
+    check_bf16(cfg.train, info.device)
+    prepare_model(model.to(info.device), cfg.train)
     optimizer = build_optimizer(model, cfg.train)
     ema = ExpMomentumEMA(model, momentum=cfg.train.ema_momentum, gamma=cfg.train.ema_gamma) \
         if cfg.train.ema else None
@@ -146,7 +199,8 @@ def fit(cfg: RunConfig, *, out_dir, resume: bool = False, device=None, max_iters
     if info.device.type == "cpu":
         torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        return _fit(cfg, out_dir, info, resume, max_iters, progress)
+        with flushing_denormals(cfg.train.flush_denormal):
+            return _fit(cfg, out_dir, info, resume, max_iters, progress)
     finally:
         torch.use_deterministic_algorithms(deterministic_before)
         D.cleanup(info)
@@ -156,7 +210,8 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
          progress: bool) -> TrainResult:
     seed_everything(cfg.train.seed)
     train_set, val_set, model, loss_fn, optimizer, ema = _build(cfg, info)
-    iters_per_epoch = D.per_rank_length(len(train_set), info) // cfg.train.batch_size
+    iters_per_epoch = D.iters_per_epoch(len(train_set), cfg.train.batch_size, info.world_size,
+                                        drop_last=cfg.train.drop_last)
     if iters_per_epoch == 0:
         raise ValueError(f"the training set has {len(train_set)} instances, fewer than one batch of "
                          f"{cfg.train.batch_size} per process ({info.world_size} processes); pass a smaller batch size "
@@ -180,32 +235,73 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
                        metrics=metrics, history=pd.DataFrame(state.history))
 
 
-def _step(state: TrainState, batch: dict, lr: float, scaler, amp: bool, epoch: int) -> float:
-    """One optimiser step on ``batch``; returns the loss."""
-    cfg, device = state.cfg, state.info.device
-    set_lr(state.optimizer, lr)
-    images = batch["image"].to(device, non_blocking=True)                 # (B, 3, H, W) normalised RGB
-    targets = {k: batch[k].to(device, non_blocking=True) for k in TARGET_KEYS if k in batch}
-    with torch.autocast("cuda", enabled=amp) if amp else nullcontext():
-        loss = state.loss_fn(state.ddp_model(images), targets)
-    if not torch.isfinite(loss):
-        last = state.out_dir / "last.pth"
-        kept = f"{last} keeps the last good epoch" if last.is_file() else "no checkpoint was written yet"
-        raise FloatingPointError(
-            f"non-finite loss {loss.item()} at epoch {epoch}, iteration {state.iteration} (0-based, lr {lr:.3g}); "
-            f"training stopped, {kept}")
-    state.optimizer.zero_grad(set_to_none=True)
+def optimisation_step(model: nn.Module, forward_model: nn.Module, loss_fn: nn.Module,
+                      optimizer: torch.optim.Optimizer, images: torch.Tensor, targets: dict, *, cfg: RunConfig,
+                      scaler) -> torch.Tensor:
+    """Forward (through ``forward_model``, e.g. a DDP wrapper of ``model``), float32 loss, backward, optional
+    gradient clipping and the AdamW step. Returns the detached loss without reading it on the host."""
+    images = prepare_images(images, cfg.train)                          # (B, 3, H, W) normalised RGB
+    with forward_context(cfg.train, images.device):
+        outputs = forward_model(images)
+    loss = loss_fn(float_outputs(outputs), targets)
+    optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     if cfg.train.clip_grad:
-        scaler.unscale_(state.optimizer)
-        nn.utils.clip_grad_norm_(state.model.parameters(), max_norm=cfg.train.clip_grad, norm_type=2.0)
-    scaler.step(state.optimizer)
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm=cfg.train.clip_grad, norm_type=2.0)
+    scaler.step(optimizer)
     scaler.update()
+    return loss.detach()
+
+
+def _step(state: TrainState, batch: dict, lr: float, scaler, amp: bool, epoch: int) -> torch.Tensor:
+    """One optimiser step on ``batch`` and the EMA update; returns the loss as a tensor (see :class:`_Losses`)."""
+    device = state.info.device
+    set_lr(state.optimizer, lr)
+    images = batch["image"].to(device, non_blocking=True)
+    targets = {k: batch[k].to(device, non_blocking=True) for k in TARGET_KEYS if k in batch}
+    loss = optimisation_step(state.model, state.ddp_model, state.loss_fn, state.optimizer, images, targets,
+                             cfg=state.cfg, scaler=scaler)
     D.sync_buffers(state.model, state.info)                               # rank 0's BN statistics
     if state.ema is not None:
         state.ema.update(state.model)
     state.iteration += 1
-    return float(loss.detach().item())
+    return loss
+
+
+class _Losses:
+    """The losses of the iterations since the last read, as tensors beside their history rows.
+
+    :meth:`read` averages them over the processes, writes them into the rows and raises
+    ``FloatingPointError`` naming the epoch and iteration of the first non-finite one.
+    """
+
+    def __init__(self, state: TrainState) -> None:
+        self.state = state
+        self.pending: list[tuple[dict, torch.Tensor]] = []
+
+    def add(self, row: dict, loss: torch.Tensor) -> None:
+        self.pending.append((row, loss))
+
+    def read(self) -> float | None:
+        """The latest loss (None when nothing is pending), after filling and checking the pending rows."""
+        if not self.pending:
+            return None
+        info = self.state.info
+        values = torch.stack([loss.reshape(()) for _, loss in self.pending]).to(torch.float64)
+        if info.distributed:
+            dist.all_reduce(values)
+            values = values / info.world_size
+        rows, self.pending = [row for row, _ in self.pending], []
+        for row, value in zip(rows, values.tolist()):
+            if not math.isfinite(value):
+                last = self.state.out_dir / "last.pth"
+                kept = f"{last} keeps the last good epoch" if last.is_file() else "no checkpoint was written yet"
+                raise FloatingPointError(
+                    f"non-finite loss {value} at epoch {row['epoch']}, iteration {row['iteration'] - 1} (0-based, "
+                    f"lr {row['lr']:.3g}); training stopped, {kept}")
+            row["loss"] = value
+        return rows[-1]["loss"]
 
 
 def _run(state: TrainState, *, stop_at: int, stop: StopSignal, progress: bool) -> None:
@@ -217,27 +313,36 @@ def _run(state: TrainState, *, stop_at: int, stop: StopSignal, progress: bool) -
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     bar = tqdm(total=stop_at, initial=state.iteration, disable=not (progress and info.is_main),
                desc=cfg.name, unit="it", dynamic_ncols=True)
+    sampler = _EpochSampler(state.train_set, cfg=cfg, info=info)
+    loader = _loader(state.train_set, sampler, cfg=cfg, info=info)        # one per run: workers persist
+    losses = _Losses(state)
     stopping = False                                                        # a signal reached any rank
     while state.iteration < stop_at:
         epoch, done_in_epoch = divmod(state.iteration, ipe)
         stage2 = cfg.train.stage2_epochs > 0 and epoch >= cfg.train.epochs - cfg.train.stage2_epochs
         state.train_set.set_augment(cfg.aug_stage2 if stage2 else cfg.aug_stage1)
         state.train_set.set_epoch(epoch)
+        sampler.set_epoch(epoch, start=done_in_epoch, stage2=stage2)
         state.model.train()
         tick = time.perf_counter()
-        for batch in _loader(state.train_set, epoch=epoch, start=done_in_epoch, cfg=cfg, info=info):
+        for batch in loader:
             lr = lr_at(state.iteration, cfg.train, state.total_iters)
-            loss = D.all_reduce_mean(_step(state, batch, lr, scaler, amp, epoch), info)
+            loss = _step(state, batch, lr, scaler, amp, epoch)
             now = time.perf_counter()
             speed = len(batch["image"]) * info.world_size / max(now - tick, 1e-9)
             tick = now
-            state.history.append({"epoch": epoch, "iteration": state.iteration, "loss": loss, "lr": lr,
-                                  "images_per_s": speed, "stage": 2 if stage2 else 1})
+            row = {"epoch": epoch, "iteration": state.iteration, "loss": math.nan, "lr": lr,
+                   "images_per_s": speed, "stage": 2 if stage2 else 1}
+            state.history.append(row)
+            losses.add(row, loss)
             bar.update(1)
-            bar.set_postfix(epoch=epoch, loss=f"{loss:.4g}", lr=f"{lr:.3g}", img_s=f"{speed:.1f}")
             stopping = D.broadcast_flag(stop.requested is not None, info)
-            if stopping or state.iteration >= stop_at:
+            done = stopping or state.iteration >= stop_at
+            if done or state.iteration % LOG_EVERY == 0 or state.iteration % ipe == 0:
+                bar.set_postfix(epoch=epoch, loss=f"{losses.read():.4g}", lr=f"{lr:.3g}", img_s=f"{speed:.1f}")
+            if done:
                 break
+        losses.read()                                                       # before any checkpoint
         if state.iteration % ipe == 0:                                      # the epoch is complete
             if (epoch + 1) % cfg.train.val_interval == 0 or state.iteration == state.total_iters:
                 if info.is_main:
