@@ -32,7 +32,8 @@ def _digest(root: Path) -> dict[str, str]:
 def test_split_sizes():
     assert split_sizes("smoke") == (48, 16) and split_sizes("cpu") == (3000, 300)
     assert split_sizes(500) == (500, 50) and split_sizes("20") == (20, 16)
-    for bad in ("huge", 0, -3, 2.5, True):
+    assert split_sizes("400:120") == (400, 120)
+    for bad in ("huge", 0, -3, 2.5, True, "400:0", "400:x"):
         with pytest.raises(ValueError, match="SynthPose size"):
             split_sizes(bad)
 

@@ -5,17 +5,61 @@ import pytest
 
 from rtmposelib.config import BASE_AUG, CSPNEXT_FACTORS, PRESETS, STRONG_AUG, WEAK_AUG, simcc_sigma
 from rtmposelib.roadmap import STEP_NAMES, for_step
-from rtmposelib.suite.scales import SCALES, at_scale, get_scale, soften_augmentation
+from rtmposelib.suite.scales import (OFFICIAL_ITERS_PER_EPOCH, SCALES, at_scale, get_scale, recipe_lengths,
+                                     recipe_ratio, soften_augmentation)
 
 
-def test_paper_scale_keeps_the_official_recipe():
+def test_paper_scale_keeps_the_official_recipe(monkeypatch):
+    monkeypatch.delenv("RTMPOSE_COCO", raising=False)
     cfg = PRESETS["rtmpose-m"]
     out = at_scale(cfg, "paper")
     assert out.train == cfg.train and out.model == cfg.model and out.codec == cfg.codec
-    assert out.data.source == SCALES["paper"].data_source
+    assert out.data.source == get_scale("paper").data_source == "data/coco"
+    assert recipe_ratio("paper") == 1.0
+    for row in recipe_lengths("paper"):
+        assert row["value"] == row["official"]
 
 
-@pytest.mark.parametrize("scale", ["smoke", "cpu"])
+def test_paper_data_root_is_read_when_the_scale_is_resolved(monkeypatch, tmp_path):
+    monkeypatch.setenv("RTMPOSE_COCO", str(tmp_path))
+    assert get_scale("paper").data_source == str(tmp_path)
+    assert at_scale(for_step("baseline"), "paper").data.source == str(tmp_path)
+    assert SCALES["paper"].data_source == ""                            # nothing read at import
+
+
+@pytest.mark.parametrize("scale", ["smoke", "cpu", "long"])
+def test_recipe_lengths_scale_with_the_run(scale):
+    """Warm-up, EMA gamma and EMA horizon keep their share of the run; flat and cosine halves too."""
+    s = get_scale(scale)
+    ratio = recipe_ratio(s)
+    assert ratio == pytest.approx(s.epochs * s.iters_per_epoch / (210 * OFFICIAL_ITERS_PER_EPOCH))
+    official, ours = for_step("more_epochs").train, at_scale(for_step("more_epochs"), s).train
+    assert ours.ema_gamma == pytest.approx(official.ema_gamma * ratio, abs=1e-3)
+    assert ours.ema_momentum == pytest.approx(min(0.5, official.ema_momentum / ratio), rel=1e-4)
+    assert ours.warmup_iters == max(2, round(official.warmup_iters * ratio))
+    rows = {r["length"].split(" (")[0]: r for r in recipe_lengths(s)}
+    run = rows["run"]["value"]
+    if scale != "smoke":                                                # smoke: 2-iteration floors
+        for name in ("warm-up", "EMA gamma", "EMA horizon 1/momentum"):
+            assert rows[name]["value"] / run == pytest.approx(rows[name]["fraction"], rel=0.06)
+    assert rows["flat phase"]["value"] == rows["cosine"]["value"] == run / 2
+
+
+def test_ema_at_cpu_scale_averages_within_the_run():
+    """The official gamma (2000) in a ~150-iteration run would leave the momentum near 1 (EMA = live
+    weights); scaled, it decays to the floor well before the end."""
+    from rtmposelib.train.ema import ExpMomentumEMA
+    from torch import nn
+
+    t = at_scale(for_step("ema"), "cpu").train
+    total = t.epochs * get_scale("cpu").iters_per_epoch
+    ema = ExpMomentumEMA(nn.Linear(1, 1), momentum=t.ema_momentum, gamma=t.ema_gamma)
+    assert ema.momentum_at(total - 1) < 2 * t.ema_momentum < 0.1
+    official = ExpMomentumEMA(nn.Linear(1, 1))
+    assert official.momentum_at(total - 1) > 0.9
+
+
+@pytest.mark.parametrize("scale", ["smoke", "cpu", "long"])
 def test_small_scales_shrink_model_data_and_length(scale):
     s = get_scale(scale)
     cfg = at_scale(for_step("kernel7"), scale)
@@ -24,7 +68,7 @@ def test_small_scales_shrink_model_data_and_length(scale):
     assert cfg.model.input_size == cfg.codec.input_size == s.input_size
     assert cfg.codec.sigma == simcc_sigma(s.input_size)                # separate sigma keeps Eq. 6
     assert cfg.train.epochs == s.epochs and cfg.train.batch_size == s.batch_size
-    assert cfg.train.warmup_iters == s.warmup_iters
+    assert cfg.train.warmup_iters < for_step("kernel7").train.warmup_iters
     assert 0 <= cfg.train.stage2_epochs < max(cfg.train.epochs, 2)
 
 

@@ -40,8 +40,12 @@ SPLITS = ("train", "val")
 
 
 def split_sizes(size: str | int) -> tuple[int, int]:
-    """(train, val) image counts: a named size or N training images; val = max(16, N // 10)."""
+    """(train, val) image counts: a named size, N training images (val = max(16, N // 10)), or "N:M"
+    (N training and M val images)."""
     if isinstance(size, str):
+        train, _, val = size.partition(":")
+        if val and train.isdigit() and val.isdigit() and int(train) > 0 and int(val) > 0:
+            return int(train), int(val)
         if size.isdigit():
             size = int(size)
         elif size in SIZES:
@@ -72,13 +76,15 @@ def make_synthpose(size: str | int = "smoke", *, root: str | Path | None = None,
                    image_size: tuple[int, int] = IMAGE_SIZE, workers: int | None = None) -> Path:
     """Generate SynthPose (or find it already generated) and return its COCO-format root.
 
-    size: "smoke" (48 train / 16 val images), "cpu" (3000 / 300) or N training images (val N // 10,
-    at least 16). root: the dataset directory; default ``cache_dir() / "<size>-s<seed>-<hash>"``.
+    size: "smoke" (48 train / 16 val images), "cpu" (3000 / 300), N training images (val N // 10,
+    at least 16) or "N:M" (N train / M val images). root: the dataset directory; default
+    ``cache_dir() / "<size>-s<seed>-<hash>"``.
     An existing root is reused when its manifest matches these parameters and refused otherwise.
     workers: processes (default: all cores for 200+ images, else 0 = in this process).
     """
     params = synthpose_params(size, seed=seed, image_size=image_size)
     label = size if isinstance(size, str) and not size.isdigit() else f"n{params['n_train']}"
+    label = label if ":" not in label else f"n{params['n_train']}v{params['n_val']}"
     root = Path(root) if root is not None else cache_dir() / f"{label}-s{seed}-{params['hash']}"
     if _matches(root, params):
         return root
