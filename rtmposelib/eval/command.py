@@ -21,7 +21,8 @@ from rtmposelib.train.checkpoint import checkpoint_run_config
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=sorted(PRESETS),
                         help="architecture of a checkpoint without saved config (MMPose's); ours carry theirs")
-    parser.add_argument("--checkpoint", required=True, help="our last.pth / best.pth or an MMPose .pth")
+    parser.add_argument("--checkpoint", required=True, help="our last.pth / best.pth, an MMPose .pth or zoo:NAME "
+                                                                "(released weights, rtmpose zoo list)")
     parser.add_argument("--data", default=None, help="synth:<size> or a COCO-format root (default: the "
                                                      "checkpoint's training data, else the preset's)")
     parser.add_argument("--ann-file", default=None,
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.eval.evaluate import evaluate
     from rtmposelib.models.pose_model import build_model
 
-    cfg = checkpoint_run_config(args.checkpoint, args.preset)
+    from rtmposelib.zoo.download import resolve_checkpoint
+    args.checkpoint, zoo_cfg = resolve_checkpoint(args.checkpoint, args.preset)     # zoo:NAME -> file, config
+    cfg = zoo_cfg or checkpoint_run_config(args.checkpoint, args.preset)
     data = cfg.data
     if args.data is not None:
         data = replace(data, source=args.data)

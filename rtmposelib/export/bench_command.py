@@ -20,7 +20,8 @@ def _csv_list(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--presets", type=_csv_list, default=["t", "s", "m", "l"],
-                        help="comma-separated presets; 't' is short for 'rtmpose-t'")
+                        help="comma-separated presets; 't' is short for 'rtmpose-t'; zoo:NAME times its "
+                             "architecture")
     parser.add_argument("--runs", type=int, default=200, help="timed runs (paper: 200)")
     parser.add_argument("--warmup", type=int, default=50, help="warm-up runs (paper: 50)")
     parser.add_argument("--backends", type=_csv_list, default=["ort", "torch"], help="ort,torch")
@@ -43,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.export.gemm_probe import gemm_peak
     from rtmposelib.export.latency import measure_latency, table11
 
-    names = [p if p.startswith("rtmpose") else f"rtmpose-{p}" for p in args.presets]
+    from rtmposelib.zoo.download import is_zoo, parse
+    from rtmposelib.zoo.registry import pose_run_config
+
+    # a zoo name times its architecture: latency does not depend on the weights, so nothing is downloaded
+    names = [pose_run_config(parse(p)[0]).name if is_zoo(p) else p if p.startswith("rtmpose") else f"rtmpose-{p}"
+             for p in args.presets]
     unknown = [n for n in names if n not in PRESETS]
     if unknown:
         raise ValueError(f"unknown presets {unknown}; choose from {sorted(PRESETS)}")

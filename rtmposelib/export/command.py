@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=sorted(PRESETS),
                         help="model-zoo preset (default: the checkpoint's saved architecture, else rtmpose-t)")
     parser.add_argument("--checkpoint", help="our training checkpoint (last.pth / best.pth) or an MMPose "
-                                             ".pth; default: random weights (for speed tests)")
+                                             ".pth or zoo:NAME (released weights); default: random weights "
+                                             "(for speed tests)")
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument("--ema", dest="ema", action="store_const", const=True, default=None,
                          help="the EMA weights (error if the checkpoint has none); default: the weights "
@@ -51,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.export.ort_runner import parity
     from rtmposelib.models.pose_model import build_model
 
-    if args.checkpoint:
+    from rtmposelib.zoo.download import resolve_checkpoint
+    args.checkpoint, zoo_cfg = resolve_checkpoint(args.checkpoint, args.preset)     # zoo:NAME -> file, config
+    if zoo_cfg is not None:
+        cfg = zoo_cfg
+    elif args.checkpoint:
         cfg = checkpoint_run_config(args.checkpoint, args.preset)
     else:
         cfg = preset(args.preset or "rtmpose-t")
