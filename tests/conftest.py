@@ -1,4 +1,5 @@
-"""Shared test fixtures. Tests that read the real samples skip when ../shared is absent."""
+"""Shared test fixtures. Tests that read the real samples (``$RTMPOSE_SAMPLES``, see
+:mod:`rtmposelib.data.samples`) skip with the reason when they are absent."""
 from __future__ import annotations
 
 import os
@@ -6,17 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from rtmposelib.data.samples import samples_dir, samples_missing_reason
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SHARED_DATA = SHARED / "data"
+TEST_DATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The small real samples (COCO, CrowdPose, MPII, ...) that sit beside the project, if present."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip("real data samples (../shared/data) are not present beside the project")
-    return SHARED_DATA
+    """The small real samples (COCO, CrowdPose, MPII, ...), if present."""
+    root = samples_dir()
+    if root is None:
+        pytest.skip(samples_missing_reason())
+    return root
 
 
 @pytest.fixture(scope="session", autouse=True)

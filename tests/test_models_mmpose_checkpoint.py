@@ -1,7 +1,7 @@
-"""Official MMPose checkpoint import / export against the official key list (shared reference)."""
+"""Official MMPose checkpoint import / export against the official key list (``tests/data``)."""
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 
 import pytest
@@ -11,24 +11,15 @@ from rtmposelib.config import PRESETS, ModelConfig
 from rtmposelib.models.mmpose_checkpoint import export_mmpose_state_dict, load_mmpose_checkpoint
 from rtmposelib.models.pose_model import build_model
 
-KEYS_MD = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "mmpose-rtmpose-keys.md"
+KEYS_JSON = Path(__file__).resolve().parent / "data" / "mmpose_rtmpose_state_dict.json"
 
 
 def _official_key_lists() -> dict[str, tuple[int, int, dict[str, tuple[int, ...]]]]:
-    """size -> (number of entries, learnable values, {listed key: shape}) parsed from the reference."""
-    if not KEYS_MD.is_file():
-        pytest.skip("the official key list (../shared/reference/mmpose-rtmpose-keys.md) is not present")
-    out, size = {}, None
-    for line in KEYS_MD.read_text().splitlines():
-        head = re.match(r"## rtmpose-(\w): (\d+) entries, ([\d,]+) learnable values", line)
-        if head:
-            size = head.group(1)
-            out[size] = (int(head.group(2)), int(head.group(3).replace(",", "")), {})
-            continue
-        row = re.match(r"\| `([^`]+)` \| \(([\d, ]*)\) \|", line)
-        if row and size:
-            out[size][2][row.group(1)] = tuple(int(v) for v in row.group(2).replace(" ", "").split(",") if v)
-    return out
+    """size -> (number of entries, learnable values, {listed key: shape}) from the official key list."""
+    models = json.loads(KEYS_JSON.read_text())["models"]
+    return {name.removeprefix("rtmpose-"): (m["entries"], m["learnable_values"],
+                                            {k: tuple(v) for k, v in m["shapes"].items()})
+            for name, m in models.items()}
 
 
 def _randomised(model):

@@ -3,8 +3,8 @@ Tables 8 / 9 on the real sample sets, Table 6 (COCO-WholeBody) as an oracle run,
 values beside ours (``rtmposelib/reference/paper_tables.csv``).
 
 Real samples are read from ``samples_root`` (a folder laid out like the project's shared sample data:
-``coco/``, ``crowdpose/``, ``aic/``, ``mpii/``, ``ap10k/``, ``posetrack18/``); by default the
-``shared/data`` folder beside the project when present. Missing samples give a row with the reason,
+``coco/``, ``crowdpose/``, ``aic/``, ``mpii/``, ``ap10k/``, ``posetrack18/``); by default
+``$RTMPOSE_SAMPLES`` or the ``shared/data`` folder beside the project (:mod:`rtmposelib.data.samples`). Missing samples give a row with the reason,
 never an error. AP in percent.
 """
 from __future__ import annotations
@@ -16,21 +16,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rtmposelib.data.samples import samples_missing_reason
 from rtmposelib.experiments.runs import COCO_STATS, load_trained
 from rtmposelib.suite.scales import get_scale
 
 
 def shared_data_dir(samples_root: str | Path | None = None) -> Path | None:
     """The real data samples: ``samples_root`` if given (relative paths from the project root), else
-    the ``shared/data`` folder beside the project; None when the folder is absent."""
-    from rtmposelib.suite.paths import PROJECT_ROOT
+    :func:`rtmposelib.data.samples.samples_dir` (``$RTMPOSE_SAMPLES``, then ``shared/data`` beside the
+    project); None when the folder is absent."""
+    from rtmposelib.data.samples import PROJECT_ROOT, samples_dir
 
     if samples_root:
         d = Path(samples_root)
         d = d if d.is_absolute() else PROJECT_ROOT / d
-    else:
-        d = PROJECT_ROOT.parent / "shared" / "data"
-    return d if d.is_dir() else None
+        return d if d.is_dir() else None
+    return samples_dir()
 
 
 def table1_frame() -> pd.DataFrame:
@@ -67,7 +68,7 @@ def _sample_data(name: str, ann: str, det: str | None, samples_root: str | Path 
 
 def eval_protocols_frame(results_root: str | Path, scale: str, *, samples_root: str | Path | None = None) -> pd.DataFrame:
     """Tables 4 / 5 / 11 protocols on the final roadmap model: ground-truth vs detector boxes, with and
-    without flip test, on SynthPose val and on the COCO val sample (when ``../shared/data`` is present).
+    without flip test, on SynthPose val and on the COCO val sample (when the real samples are present).
     At paper scale the same rows use COCO val2017 and the 56.4-AP detections. AP in percent."""
     import torch
 
@@ -152,7 +153,7 @@ def samples_frame(results_root: str | Path, scale: str, *, samples_root: str | P
     root = shared_data_dir(samples_root)
     if root is None:
         row = dict.fromkeys(COLUMNS)
-        row.update(dataset="-", reason=f"samples not present ({samples_root or 'shared/data beside the project'})")
+        row.update(dataset="-", reason=f"samples not present ({samples_root or samples_missing_reason()})")
         out = pd.DataFrame([row], columns=COLUMNS)
     else:
         cfg, model = load_trained(results_root, scale)

@@ -1,5 +1,5 @@
 """Import official MMPose checkpoints into our models, and export ours under the official key names
-(the official key list is test data: ``tests/data/rtmpose_t_state_dict.json``).
+(the official key list is test data: ``tests/data/mmpose_rtmpose_state_dict.json``).
 
 Our modules carry MMPose's / MMDetection's attribute names, so the key mapping is explicit but almost
 the identity: ``backbone.*`` (CSPNeXt, and timm's ResNet-50 = MMPose's ResNet) and ``head.*``

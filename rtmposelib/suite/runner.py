@@ -29,6 +29,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 import rtmposelib
+from rtmposelib.data.samples import samples_candidate
 from rtmposelib.suite.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from rtmposelib.suite.plan import Entry, plan
 from rtmposelib.suite.scales import SCALES, get_scale
@@ -58,8 +59,7 @@ def _path_tokens(results_root: Path, notebooks_dir: Path) -> dict[str, str]:
     tokens = {str(results_root.resolve()): "<results>", str(notebooks_dir.resolve()): "<notebooks>",
               str(PROJECT_ROOT): "<project>", sys.prefix: "<python-env>", tempfile.gettempdir(): "<tmp>",
               str(Path.home()): "<home>"}
-    shared = PROJECT_ROOT.parent / "shared"
-    tokens[str(shared)] = "<shared>"
+    tokens[str(samples_candidate().resolve())] = "<samples>"
     return tokens
 
 
