@@ -6,7 +6,9 @@ codec, map the crop keypoints to the image with the sample's ``center`` / ``scal
 test time), and rescore the instance as MMPose's ``score_mode='bbox_keypoint'``: box score x mean of
 the keypoint scores above 0.2 (0 when none is). The OKS-NMS per image happens in
 :func:`rtmposelib.eval.coco_eval.coco_keypoint_eval`, where MMPose does it; each result carries the
-NMS ``area`` = w*h of the padded, aspect-fixed box.
+NMS ``area`` = w*h of the padded, aspect-fixed box and, as MMPose's results, its input ``bbox`` (the
+unpadded detection or ground-truth box, ``[x, y, w, h]``), whose w*h is the area the evaluator uses
+for its medium / large ranges.
 """
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def results_from_outputs(outputs, batch: dict, *, codec) -> list[dict]:
 
     outputs: (simcc_x (B, K, Wb), simcc_y (B, K, Hb)) for a SimCC codec, heatmaps (B, K, Hh, Wh) for a
     heatmap codec; batch: the collated samples (``center``, ``scale``, ``image_id``, optionally
-    ``bbox_score``, ``id``, ``category_id``).
+    ``bbox_score``, ``id``, ``category_id``, ``bbox`` (B, 4) xywh input boxes).
     """
     if isinstance(codec, SimCCCodec):
         keypoints, scores = codec.decode(*outputs)
@@ -72,6 +74,8 @@ def results_from_outputs(outputs, batch: dict, *, codec) -> list[dict]:
                   "keypoints": kpts.reshape(-1).astype(float).tolist(),
                   "score": float(inst_scores[i]), "area": float(areas[i]),
                   "bbox_score": float(bbox_scores[i])}
+        if "bbox" in batch:
+            result["bbox"] = np.asarray(batch["bbox"][i], np.float64).reshape(4).tolist()
         if "id" in batch:
             result["id"] = int(batch["id"][i])
         results.append(result)
@@ -86,14 +90,19 @@ def _to_numpy(out) -> np.ndarray | tuple[np.ndarray, ...]:
 
 @torch.inference_mode()
 def predict(model: nn.Module, dataset: Sequence, *, codec, flip_indices: Sequence[int] | None = None,
-            batch_size: int = 32, device: str = "cpu") -> list[dict]:
+            batch_size: int = 32, device: str = "cpu", fuse: bool = True) -> list[dict]:
     """COCO keypoint results (image pixels, official rescoring) for every instance of ``dataset``.
 
     model: returns (simcc_x, simcc_y) or heatmaps for images (B, 3, H, W); dataset: indexable samples
     with ``image`` (3, H, W) float32 tensor, ``center``, ``scale``, ``image_id`` (and ``bbox_score``,
-    ``id``); flip_indices: enables the flip test. The model is put in eval mode.
+    ``id``); flip_indices: enables the flip test. The model is put in eval mode; with ``fuse`` a model
+    with BatchNorm runs as its folded channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`,
+    same outputs up to float rounding).
     """
+    from rtmposelib.models.fuse import fuse_for_inference, has_batchnorm
     model.eval().to(device)
+    if fuse and has_batchnorm(model):
+        model = fuse_for_inference(model)
     results: list[dict] = []
     for batch in batches(dataset, batch_size):
         images = batch["image"].to(device)

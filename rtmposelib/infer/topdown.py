@@ -72,11 +72,13 @@ class PoseRunner:
     """The pose model as a function of normalised crops: (N, 3, H, W) float32 -> raw numpy outputs.
 
     pose: a torch module (SimCC: (simcc_x, simcc_y); heatmap: heatmaps), an
-    :class:`~rtmposelib.export.ort_runner.OrtPoseRunner`, or a path to a .onnx file.
+    :class:`~rtmposelib.export.ort_runner.OrtPoseRunner`, or a path to a .onnx file. A torch module
+    runs under ``torch.inference_mode``; with ``fuse`` and BatchNorm in it, as its folded
+    channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`; ``pose`` is left as it is).
     """
 
     def __init__(self, pose, *, input_size: tuple[int, int], device: str = "cpu", threads: int = 1,
-                 codec=None) -> None:
+                 codec=None, fuse: bool = True) -> None:
         if isinstance(pose, (str, Path)):
             from rtmposelib.export.ort_runner import OrtPoseRunner
             pose = OrtPoseRunner(pose, input_size=input_size, threads=threads, codec=codec)
@@ -84,15 +86,19 @@ class PoseRunner:
         self.device = device
         self.is_onnx = hasattr(pose, "session")
         self.decoded = self.is_onnx and getattr(pose, "kind", "simcc") == "decoded"   # outputs keypoints, scores
+        self.model = pose
         if not self.is_onnx:
             pose.eval().to(device)
+            from rtmposelib.models.fuse import fuse_for_inference, has_batchnorm
+            if fuse and has_batchnorm(pose):
+                self.model = fuse_for_inference(pose)
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         if self.is_onnx:
             return tuple(self.pose.run(batch).values())
         import torch
-        with torch.no_grad():
-            out = self.pose(torch.from_numpy(batch).to(self.device))
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(batch).to(self.device))
         out = (out,) if isinstance(out, torch.Tensor) else tuple(out)
         return tuple(o.float().cpu().numpy() for o in out)
 

@@ -1,0 +1,103 @@
+"""An inference-ready copy of a pose model: BatchNorm folded into the convolution before it, weights
+and activations in channels_last layout, gradients off, optionally ``torch.compile``-d.
+
+In eval mode a BatchNorm after a convolution is a per-channel affine map with fixed statistics, so it
+can be folded into the convolution's weight and bias:
+
+    W' = W * gamma / sqrt(var + eps)        (per output channel)
+    b' = (b - mean) * gamma / sqrt(var + eps) + beta
+
+which removes one pass over every feature map. The outputs are those of the unfolded model up to
+float rounding. Folded here: every ``ConvModule`` (``conv`` -> ``bn``) and every ``Conv2d`` /
+``ConvTranspose2d`` directly followed by a ``BatchNorm2d`` inside an ``nn.Sequential`` (the heatmap
+head's deconvolutions). BatchNorms elsewhere (e.g. the timm ResNet-50 blocks) stay as they are.
+
+channels_last (NHWC) is the layout oneDNN's CPU convolutions run natively; the wrapper converts the
+input once and the whole backbone stays in it. The head's ``flatten`` returns ordinary contiguous
+tensors, so the outputs have the usual layout.
+
+The source model is never modified: :func:`fuse_for_inference` works on a deep copy.
+"""
+from __future__ import annotations
+
+import copy
+from itertools import pairwise
+
+import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from rtmposelib.models.conv_module import ConvModule
+
+
+class InferenceModel(nn.Module):
+    """A folded model plus the input layout it runs best in. forward(images (B, 3, H, W)) -> the
+    wrapped model's outputs. Call it under ``torch.inference_mode()`` (:func:`fuse_for_inference`
+    turns gradients off, but inference mode also skips autograd's version counting)."""
+
+    def __init__(self, model: nn.Module, *, channels_last: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.channels_last = channels_last
+
+    def forward(self, images: torch.Tensor):
+        if self.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
+        return self.model(images)
+
+
+def _fold_sequential(seq: nn.Sequential) -> int:
+    """Fold each (Conv2d | ConvTranspose2d, BatchNorm2d) pair of ``seq`` in place; returns the count."""
+    folded = 0
+    names = list(seq._modules)
+    for a, b in pairwise(names):
+        conv, bn = seq._modules[a], seq._modules[b]
+        if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(bn, nn.BatchNorm2d) \
+                and bn.track_running_stats:
+            seq._modules[a] = fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))
+            seq._modules[b] = nn.Identity()
+            folded += 1
+    return folded
+
+
+def fold_batchnorm(model: nn.Module) -> int:
+    """Fold BatchNorm into the preceding convolution, in place, for a model in eval mode.
+
+    Returns the number of folded pairs. Raises if ``model`` is in training mode (folding uses the
+    running statistics, which training-mode BatchNorm does not).
+    """
+    if model.training:
+        raise ValueError("fold_batchnorm needs a model in eval mode (call .eval() first)")
+    folded = 0
+    for module in model.modules():
+        if isinstance(module, ConvModule) and isinstance(module.bn, nn.BatchNorm2d):
+            module.conv = fuse_conv_bn_eval(module.conv, module.bn)
+            module.bn = nn.Identity()
+            folded += 1
+        elif isinstance(module, nn.Sequential):
+            folded += _fold_sequential(module)
+    return folded
+
+
+def has_batchnorm(model: nn.Module) -> bool:
+    """Whether ``model`` holds any BatchNorm layer (i.e. whether folding can change anything)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def fuse_for_inference(model: nn.Module, *, channels_last: bool = True,
+                       compile: bool = False) -> InferenceModel:
+    """A new eval-mode model with BatchNorm folded, parameters frozen and (by default) channels_last
+    weights; ``model`` itself is left exactly as it was (same mode, weights and layout).
+
+    compile: wrap the folded model in ``torch.compile`` (off by default: the first call compiles for
+    tens of seconds and needs a C++ compiler; it pays off only for long runs on a fixed input shape).
+    """
+    fused = copy.deepcopy(model).eval()
+    fold_batchnorm(fused)
+    for p in fused.parameters():
+        p.requires_grad_(False)
+    if channels_last:
+        fused = fused.to(memory_format=torch.channels_last)
+    if compile:
+        fused = torch.compile(fused)
+    return InferenceModel(fused, channels_last=channels_last).eval()
