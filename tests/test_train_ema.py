@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from rtmposelib.train.ema import ExpMomentumEMA
+from rtmposelib.train.ema import ExpMomentumEMA, weight_difference
 
 
 def test_momentum_values_of_the_official_setting():
@@ -59,3 +59,20 @@ def test_state_dict_round_trip():
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         ExpMomentumEMA(nn.Linear(1, 1), **kwargs)
+
+
+def test_weight_difference_of_the_average_and_the_live_model():
+    torch.manual_seed(0)
+    live = nn.Linear(4, 3)
+    ema = ExpMomentumEMA(live, momentum=0.1, gamma=2.0)
+    ema.update(live)
+    assert weight_difference(ema.module, live) == {"mean_abs_diff": 0.0, "rel_diff": 0.0}
+    with torch.no_grad():
+        for p in live.parameters():
+            p.add_(1.0)
+    ema.update(live)
+    d = weight_difference(ema.module, live)
+    m = ema.momentum_at(1)
+    assert d["mean_abs_diff"] == pytest.approx(1.0 - m, rel=1e-5) and d["rel_diff"] > 0
+    with pytest.raises(ValueError, match="parameter names"):
+        weight_difference(nn.Linear(4, 3), nn.Sequential(nn.Linear(4, 3)))

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rtmposelib.config import AugmentConfig, RunConfig, rtmpose
@@ -127,22 +128,36 @@ class TrainEval:
     per_keypoint: pd.DataFrame
 
 
-def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str) -> TrainEval:
+def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str, bootstrap: int = 200) -> TrainEval:
     """Train ``cfg`` (checkpoints under ``out_dir/checkpoints``, ignored by git) and evaluate the
     weights validation uses (EMA when on) on the run's val split. At paper scale with more than one
-    GPU the training runs under torchrun (:mod:`rtmposelib.experiments.launch`)."""
+    GPU the training runs under torchrun (:mod:`rtmposelib.experiments.launch`).
+
+    Besides the COCO stats (percent) the metrics hold ``ap_eval_sd``, the standard deviation of AP over
+    ``bootstrap`` resamples of the val images (:mod:`rtmposelib.eval.bootstrap`), and with EMA on
+    ``ap_ema`` / ``ap_live`` (the averaged and the live weights' AP) and ``ema_mean_abs_diff`` /
+    ``ema_rel_diff`` (:func:`rtmposelib.train.ema.weight_difference`).
+    """
     import torch
 
-    from rtmposelib.eval.evaluate import evaluate
     from rtmposelib.experiments.launch import train
+    from rtmposelib.train.ema import weight_difference
 
     s = get_scale(scale)
     t0 = time.perf_counter()
     run = train(cfg, Path(out_dir) / "checkpoints", max_iters=s.max_iters, distributed=s.name == "paper")
     train_s = time.perf_counter() - t0
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    ev = evaluate(run.eval_model, cfg, device=device)
+    ev, ap_sd = _evaluate_with_noise(run.eval_model, cfg, device=device, n=bootstrap, seed=cfg.train.seed)
     metrics = {k: 100.0 * float(ev[k]) for k in COCO_STATS}
+    metrics.update(ap_eval_sd=100.0 * ap_sd)
+    live, ema = getattr(run, "model", None), getattr(run, "ema_model", None)
+    if live is not None and ema is not None:
+        from rtmposelib.eval.evaluate import evaluate
+
+        diff = weight_difference(ema, live)
+        metrics.update(ap_ema=metrics["AP"], ap_live=100.0 * float(evaluate(live, cfg, device=device)["AP"]),
+                       ema_mean_abs_diff=diff["mean_abs_diff"], ema_rel_diff=diff["rel_diff"])
     metrics.update(train_seconds=train_s, eval_seconds=time.perf_counter() - t0 - train_s,
                    iterations=int(run.metrics.get("iterations", 0)),
                    final_loss=_finite(run.metrics.get("final_loss")),
@@ -151,6 +166,34 @@ def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str) -> Tr
                    skipped=int(sum(ev.get("skipped", {}).values())))
     per_kpt = ev.get("per_keypoint")
     return TrainEval(metrics, run.history, per_kpt if isinstance(per_kpt, pd.DataFrame) else pd.DataFrame())
+
+
+def _evaluate_with_noise(model, cfg: RunConfig, *, device: str, n: int, seed: int) -> tuple[dict, float]:
+    """:func:`rtmposelib.eval.evaluate.evaluate` of ``model`` and the bootstrap sd of its AP (fraction;
+    NaN where the dataset is not scored by COCO AP or ``n`` < 2)."""
+    from rtmposelib.codecs import build_codec
+    from rtmposelib.data.sources import build_datasets
+    from rtmposelib.eval.bootstrap import bootstrap_ap, match_images
+    from rtmposelib.eval.coco_eval import load_coco
+    from rtmposelib.eval.evaluate import protocol_for, score_results, with_annotation_categories
+    from rtmposelib.eval.predict import predict
+
+    dataset = build_datasets(cfg)[1]
+    meta = dataset.metainfo
+    was_training = model.training
+    try:
+        results = predict(model, dataset, codec=build_codec(cfg.codec),
+                          flip_indices=meta.flip_indices if cfg.flip_test else None, device=device)
+    finally:
+        model.train(was_training)
+    ev = score_results(dataset, results)
+    ev.update(num_instances=len(dataset), skipped=dict(getattr(dataset, "skipped", {})))
+    proto = protocol_for(meta.name)
+    if proto.metric == "pckh" or n < 2:
+        return ev, math.nan
+    results = with_annotation_categories(results, load_coco(dataset.ann_file, use_area=proto.use_area))
+    matches = match_images(dataset.ann_file, results, sigmas=meta.sigmas, use_area=proto.use_area)
+    return ev, float(np.std(bootstrap_ap(matches, n=n, seed=seed), ddof=1))
 
 
 def _finite(v) -> float | None:

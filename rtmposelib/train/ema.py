@@ -68,3 +68,17 @@ class ExpMomentumEMA:
     def load_state_dict(self, state: dict) -> None:
         self.module.load_state_dict(state["module"])
         self.steps = int(state["steps"])
+
+
+@torch.no_grad()
+def weight_difference(averaged: nn.Module, live: nn.Module) -> dict[str, float]:
+    """How far the averaged weights are from the live ones, over all parameters (not buffers):
+    ``mean_abs_diff`` = mean |ema - live| and ``rel_diff`` = that over mean |live|."""
+    a, b = dict(averaged.named_parameters()), dict(live.named_parameters())
+    if a.keys() != b.keys():
+        raise ValueError("weight_difference: the two models have different parameter names")
+    diff = sum(float((a[k].detach().float() - b[k].detach().float().to(a[k].device)).abs().sum()) for k in a)
+    size = sum(p.numel() for p in b.values())
+    scale = sum(float(p.detach().float().abs().sum()) for p in b.values())
+    mean = diff / max(1, size)
+    return {"mean_abs_diff": mean, "rel_diff": diff / scale if scale > 0 else 0.0}
