@@ -19,6 +19,7 @@ from pathlib import Path
 from rtmposelib.config import DataConfig, RunConfig
 from rtmposelib.data.coco import TopdownCocoDataset
 from rtmposelib.data.combined import AIC_TO_COCO, COCO_REPEAT_WITH_AIC, CombinedDataset
+from rtmposelib.data.image_cache import DecodedImageCache
 from rtmposelib.data.metainfo import get_metainfo
 
 
@@ -99,6 +100,8 @@ def build_datasets(cfg: RunConfig) -> tuple:
             if is_aic:
                 repeats[0] = COCO_REPEAT_WITH_AIC
         train = CombinedDataset(parts, repeats, names)
+    if cfg.data.source.startswith("synth:") and cfg.data.image_cache_mb > 0 and not cfg.data.extra_train:
+        train.image_cache = DecodedImageCache(cfg.data.image_cache_mb * 2**20)   # SynthPose fits in memory
     val = TopdownCocoDataset(ann_file=paths.val_ann, image_dir=paths.val_images, augment=None,
                              bbox_file=paths.val_bbox_file, det_score_thr=cfg.data.det_score_thr,
                              seed=cfg.train.seed, **common)

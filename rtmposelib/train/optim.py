@@ -11,6 +11,10 @@ bias_decay_mult=0, bypass_duplicate=True)`` as in the RTMPose configs (docs/offi
 
 With ``decay_norm_and_bias=True`` (the roadmap's step before "no decay on norm") every parameter decays.
 AdamW uses PyTorch's default betas (0.9, 0.999) and eps 1e-8, as the official configs.
+
+``TrainConfig.optimizer_impl`` picks the kernel of the same update: "for_loop" (one parameter at a time,
+PyTorch's default on CPU and what the official code runs), "foreach" (all parameters of a group per
+operation) or "fused" (one kernel per group). They agree to float rounding.
 """
 from __future__ import annotations
 
@@ -61,4 +65,15 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig, *, lr: float | None = No
     if not groups:
         raise ValueError("build_optimizer: the model has no trainable parameters")
     # extra keys ('names') are kept by torch in param_groups and in the optimizer's state_dict
-    return torch.optim.AdamW(groups, lr=cfg.base_lr if lr is None else lr)
+    return torch.optim.AdamW(groups, lr=cfg.base_lr if lr is None else lr, **implementation(cfg))
+
+
+def implementation(cfg: TrainConfig) -> dict:
+    """The AdamW keyword arguments selecting ``cfg.optimizer_impl``."""
+    return {"foreach": cfg.optimizer_impl == "foreach", "fused": cfg.optimizer_impl == "fused"}
+
+
+def set_implementation(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> None:
+    """Select ``cfg.optimizer_impl`` again after ``load_state_dict`` (which restores the saved choice)."""
+    for group in optimizer.param_groups:
+        group.update(implementation(cfg))

@@ -23,6 +23,7 @@ from rtmposelib.config import RunConfig
 from rtmposelib.train import distributed as D
 from rtmposelib.train.checkpoint import atomic_save, restore_rng, rng_state
 from rtmposelib.train.ema import ExpMomentumEMA
+from rtmposelib.train.optim import set_implementation
 
 
 def _config_json(cfg: RunConfig) -> str:
@@ -77,6 +78,7 @@ class TrainState:
                              f"per epoch then, {self.iters_per_epoch} now (dataset, batch or world size changed)")
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
+        set_implementation(self.optimizer, self.cfg.train)
         if self.ema is not None:
             self.ema.load_state_dict(ckpt["ema"])
         self.iteration = int(pos["iteration"])
