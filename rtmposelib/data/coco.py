@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 from rtmposelib.config import AugmentConfig
 from rtmposelib.data.augment import TopdownAugment, sample_rng, topdown_affine
 from rtmposelib.data.bbox import xywh_to_clipped_xyxy, xyxy_to_center_scale
+from rtmposelib.data.image_cache import DecodedImageCache
 from rtmposelib.data.metainfo import MetaInfo
 from rtmposelib.data.preprocess import normalize
 
@@ -74,6 +75,7 @@ class TopdownDataset(Dataset):
         self.instances: list[Instance] = []
         self.skipped: Counter = Counter()
         self._pipeline: TopdownAugment | None = None
+        self.image_cache: DecodedImageCache | None = None   # decoded images kept between crops, if set
         self.set_augment(augment)
 
     def set_epoch(self, epoch: int) -> None:
@@ -93,6 +95,9 @@ class TopdownDataset(Dataset):
 
     def load_image(self, inst: Instance) -> np.ndarray:
         """The instance's image, (H, W, 3) uint8 BGR; ValueError naming file and instance if unreadable."""
+        cached = None if self.image_cache is None else self.image_cache.get(inst.image_path)
+        if cached is not None:
+            return cached
         try:
             data = np.fromfile(str(inst.image_path), dtype=np.uint8)
         except OSError as err:
@@ -102,7 +107,7 @@ class TopdownDataset(Dataset):
         if image is None:
             raise ValueError(f"image {inst.image_path} (instance id {inst.id}, image id {inst.image_id}) "
                              "is corrupt or not an image")
-        return image
+        return image if self.image_cache is None else self.image_cache.put(inst.image_path, image)
 
     def __getitem__(self, index: int) -> dict:
         return self.item(index)
