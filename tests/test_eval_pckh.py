@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rtmposelib.eval.pckh import head_size, pckh
+from rtmposelib.data.mpii import head_size
+from rtmposelib.eval.pckh import pckh
 
 
 def test_pckh_by_hand():

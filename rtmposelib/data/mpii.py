@@ -32,9 +32,8 @@ import numpy as np
 from rtmposelib.config import AugmentConfig
 from rtmposelib.data.coco import Instance, TopdownDataset, load_json
 from rtmposelib.data.metainfo import MetaInfo
-from rtmposelib.eval.pckh import head_size
-
 PIXEL_STD = 200.0
+SC_BIAS = 0.6                       # PCKh head size = head-box diagonal x SC_BIAS
 UPPER_NECK, HEAD_TOP = 8, 9         # MPII joint indices
 
 
@@ -85,6 +84,12 @@ def head_segment_length(joints: np.ndarray, visible: np.ndarray) -> float:
     if not (visible[UPPER_NECK] > 0 and visible[HEAD_TOP] > 0):
         return 0.0
     return float(np.linalg.norm(np.asarray(joints[HEAD_TOP], np.float64) - joints[UPPER_NECK]))
+
+
+def head_size(head_boxes: np.ndarray) -> np.ndarray:
+    """(N, 2, 2) head boxes [[x1, y1], [x2, y2]] pixels -> (N,) PCKh normaliser: diagonal x SC_BIAS."""
+    head_boxes = np.asarray(head_boxes, dtype=np.float64)
+    return np.linalg.norm(head_boxes[:, 1] - head_boxes[:, 0], axis=-1) * SC_BIAS
 
 
 class TopdownMpiiDataset(TopdownDataset):

@@ -23,7 +23,7 @@ import pandas as pd
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from rtmposelib.infer.oks_nms import oks_nms
+from rtmposelib.eval.oks_nms import oks_nms
 
 STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 

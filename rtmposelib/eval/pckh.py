@@ -1,7 +1,7 @@
 """PCKh for MPII, as MMPose ``MpiiPCKAccuracy(norm_item='head')``.
 
 A keypoint is correct when its distance to the ground truth is below ``thr`` x the head size, where
-the head size is the diagonal of the annotated head box times 0.6 (``SC_BIAS``). Only visible ground
+the head size is the diagonal of the annotated head box times 0.6 (``rtmposelib.data.mpii.SC_BIAS``). Only visible ground
 truth counts. The summary follows the MPII protocol: Head = head top, the other groups average left
 and right, and the mean ``PCKh`` weights joints by their counts and leaves out pelvis and thorax.
 MMPose adds 1.0 to the predictions because its MPII ground truth is in MATLAB (1-based) pixels:
@@ -12,18 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-SC_BIAS = 0.6
 # MPII joint order: 0 r_ankle, 1 r_knee, 2 r_hip, 3 l_hip, 4 l_knee, 5 l_ankle, 6 pelvis, 7 thorax,
 # 8 upper_neck, 9 head_top, 10 r_wrist, 11 r_elbow, 12 r_shoulder, 13 l_shoulder, 14 l_elbow, 15 l_wrist
 GROUPS = {"Head": (9,), "Shoulder": (12, 13), "Elbow": (11, 14), "Wrist": (10, 15), "Hip": (2, 3),
           "Knee": (1, 4), "Ankle": (0, 5)}
 EXCLUDED = (6, 7)   # pelvis, thorax
-
-
-def head_size(head_boxes: np.ndarray) -> np.ndarray:
-    """(N, 2, 2) head boxes [[x1, y1], [x2, y2]] pixels -> (N,) normaliser: diagonal x SC_BIAS."""
-    head_boxes = np.asarray(head_boxes, dtype=np.float64)
-    return np.linalg.norm(head_boxes[:, 1] - head_boxes[:, 0], axis=-1) * SC_BIAS
 
 
 def pck_per_joint(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, norm: np.ndarray,
@@ -47,7 +40,7 @@ def pckh(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, head_sizes: np.n
     """MPII PCKh summary in percent: Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, PCKh (mean at
     ``thr``), PCKh@0.1, ``per_joint`` (K,) at ``thr`` and ``per_joint@0.1`` (K,).
 
-    pred, gt: (N, 16, 2) pixels; visible: (N, 16); head_sizes: (N,) from :func:`head_size`."""
+    pred, gt: (N, 16, 2) pixels; visible: (N, 16); head_sizes: (N,) from :func:`rtmposelib.data.mpii.head_size`."""
     pred = np.asarray(pred, np.float64) + pred_offset
     visible = np.asarray(visible).astype(bool)
     if pred.shape[1] != 16:

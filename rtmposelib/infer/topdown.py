@@ -167,7 +167,7 @@ class TopdownPipeline:
                       rescore(box_scores, kpt_scores), centers, scales,
                       (scales[:, 0] * scales[:, 1]).astype(np.float32))
         if nms and self.pose_nms_thr is not None and len(poses) > 1:
-            from rtmposelib.infer.oks_nms import oks_nms
+            from rtmposelib.eval.oks_nms import oks_nms
             kpts3 = np.concatenate([poses.keypoints, poses.keypoint_scores[..., None]], axis=-1)
             keep = np.asarray(oks_nms(kpts3, poses.scores, poses.areas, self.metainfo.sigmas,
                                       thr=self.pose_nms_thr), dtype=np.int64)

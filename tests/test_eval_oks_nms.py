@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from rtmposelib.infer.oks_nms import oks_iou, oks_nms
+from rtmposelib.eval.oks_nms import oks_iou, oks_nms
 
 SIGMAS = np.array([0.026, 0.025, 0.025])
 
