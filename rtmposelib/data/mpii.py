@@ -32,6 +32,7 @@ import numpy as np
 from rtmposelib.config import AugmentConfig
 from rtmposelib.data.coco import Instance, TopdownDataset, load_json
 from rtmposelib.data.metainfo import MetaInfo
+
 PIXEL_STD = 200.0
 SC_BIAS = 0.6                       # PCKh head size = head-box diagonal x SC_BIAS
 UPPER_NECK, HEAD_TOP = 8, 9         # MPII joint indices

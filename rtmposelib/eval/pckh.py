@@ -1,9 +1,10 @@
 """PCKh for MPII, as MMPose ``MpiiPCKAccuracy(norm_item='head')``.
 
 A keypoint is correct when its distance to the ground truth is below ``thr`` x the head size, where
-the head size is the diagonal of the annotated head box times 0.6 (``rtmposelib.data.mpii.SC_BIAS``). Only visible ground
-truth counts. The summary follows the MPII protocol: Head = head top, the other groups average left
-and right, and the mean ``PCKh`` weights joints by their counts and leaves out pelvis and thorax.
+the head size is the diagonal of the annotated head box times 0.6
+(:func:`rtmposelib.data.mpii.head_size`). Only visible ground truth counts. The summary follows the
+MPII protocol: Head = head top, the other groups average left and right, and the mean ``PCKh``
+weights joints by their counts and leaves out pelvis and thorax.
 MMPose adds 1.0 to the predictions because its MPII ground truth is in MATLAB (1-based) pixels:
 pass ``pred_offset=1.0`` for that convention, 0.0 when predictions and ground truth share a frame.
 """
@@ -40,7 +41,8 @@ def pckh(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, head_sizes: np.n
     """MPII PCKh summary in percent: Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, PCKh (mean at
     ``thr``), PCKh@0.1, ``per_joint`` (K,) at ``thr`` and ``per_joint@0.1`` (K,).
 
-    pred, gt: (N, 16, 2) pixels; visible: (N, 16); head_sizes: (N,) from :func:`rtmposelib.data.mpii.head_size`."""
+    pred, gt: (N, 16, 2) pixels; visible: (N, 16); head_sizes: (N,) from
+    :func:`rtmposelib.data.mpii.head_size`."""
     pred = np.asarray(pred, np.float64) + pred_offset
     visible = np.asarray(visible).astype(bool)
     if pred.shape[1] != 16:
