@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SCALE  ?= cpu
 PYTEST_ARGS ?=
 
-.PHONY: install test reproduce smoke lab bench clean-venv
+.PHONY: install test lint reproduce smoke lab bench clean-venv
 
 # Create .venv when missing and install the project with its test extras; a second run does nothing
 # unless pyproject.toml changed.
@@ -21,6 +21,12 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
+
+# ruff (lint), mypy (types of the library) and import-linter (the layers in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check rtmposelib tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 reproduce: $(STAMP)
 	$(BIN)/rtmpose suite --scale $(SCALE)
