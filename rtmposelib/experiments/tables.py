@@ -4,8 +4,8 @@ values beside ours (``rtmposelib/reference/paper_tables.csv``).
 
 Real samples are read from ``samples_root`` (a folder laid out like the project's shared sample data:
 ``coco/``, ``crowdpose/``, ``aic/``, ``mpii/``, ``ap10k/``, ``posetrack18/``); by default
-``$RTMPOSE_SAMPLES`` or the ``shared/data`` folder beside the project (:mod:`rtmposelib.data.samples`). Missing samples give a row with the reason,
-never an error. AP in percent.
+``$RTMPOSE_SAMPLES`` or the ``shared/data`` folder beside the project (:mod:`rtmposelib.data.samples`).
+Missing samples give a row with the reason, never an error. AP in percent.
 """
 from __future__ import annotations
 
