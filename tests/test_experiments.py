@@ -3,51 +3,73 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from rtmposelib import experiments
-from rtmposelib.suite.plan import plan
-from rtmposelib.suite import results
 from rtmposelib.roadmap import for_step
+from rtmposelib.suite import results
+from rtmposelib.suite.plan import plan
 from rtmposelib.suite.scales import at_scale, get_scale
 
 
-def _run(root, name, step, seed, ap, kernel=0, tau=0.0):
+def _run(root, name, step, seed, ap, kernel=0, tau=0.0, **extra):
     k = kernel or for_step(step).model.final_kernel_size
     t = tau or for_step(step).loss.beta
     results.write(results.run_dir(root, "cpu", "train_step", name), config={},
-                  metrics={"AP": ap, "step": step, "seed": seed, "kernel_size": k, "inv_temperature": t})
+                  metrics={"AP": ap, "step": step, "seed": seed, "kernel_size": k, "inv_temperature": t, **extra})
 
 
-def test_roadmap_summary_mean_std_and_significance(tmp_path):
-    for seed, (a, b, c) in enumerate([(10.0, 20.0, 20.5), (11.0, 21.0, 20.0), (12.0, 22.0, 21.5)]):
-        _run(tmp_path, f"baseline-seed{seed}", "baseline", seed, a)
-        _run(tmp_path, f"pretrain-seed{seed}", "pretrain", seed, b)
-        _run(tmp_path, f"ema-seed{seed}", "ema", seed, c)
+def test_roadmap_summary_paired_gains_and_intervals(tmp_path):
+    # pretrain: +10 on every seed (resolved); ema: -0.5, -1.0, +1.5 (mean 0, not resolved)
+    for seed, (a, b, c) in enumerate([(10.0, 20.0, 19.5), (11.0, 21.0, 20.0), (12.0, 22.0, 23.5)]):
+        _run(tmp_path, f"baseline-seed{seed}", "baseline", seed, a, ap_eval_sd=0.3)
+        _run(tmp_path, f"pretrain-seed{seed}", "pretrain", seed, b, ap_eval_sd=0.4)
+        _run(tmp_path, f"ema-seed{seed}", "ema", seed, c, ap_eval_sd=0.4, ap_live=c - 1, ema_mean_abs_diff=1e-3)
     _run(tmp_path, "kernel1-seed0", "ema", 0, 99.0, kernel=3)        # a sweep point: not a roadmap run
     s = experiments.roadmap_summary(tmp_path / "cpu").set_index("step")
     assert list(s.index) == ["baseline", "pretrain", "ema"]
     assert s.loc["baseline", "ap_mean"] == 11.0 and s.loc["baseline", "ap_std"] == 1.0 and s.loc["ema", "n"] == 3
-    assert s.loc["pretrain", "gain"] == 10.0 and s.loc["pretrain", "paper_gain"] == pytest.approx(0.6)
-    se = math.sqrt(1 / 3 + 1 / 3)
-    assert s.loc["pretrain", "gain_se"] == pytest.approx(se)
-    assert bool(s.loc["pretrain", "significant"]) and not bool(s.loc["ema", "significant"])
-    assert not bool(s.loc["baseline", "significant"])
+    assert s.loc["pretrain", "gain"] == pytest.approx(10.0) and s.loc["pretrain", "gain_sd"] == pytest.approx(0.0)
+    assert s.loc["pretrain", "paper_gain"] == pytest.approx(0.6)
+    assert bool(s.loc["pretrain", "resolved"]) and not bool(s.loc["ema", "resolved"])
+    d = [-0.5, -1.0, 1.5]
+    half = stats.t.ppf(0.975, 2) * np.std(d, ddof=1) / math.sqrt(3)
+    assert s.loc["ema", "gain"] == pytest.approx(0.0, abs=1e-12) and s.loc["ema", "half_width"] == pytest.approx(half)
+    assert (s.loc["ema", "ci_low"], s.loc["ema", "ci_high"]) == pytest.approx((-half, half))
+    assert math.isnan(s.loc["baseline", "gain"]) and not bool(s.loc["baseline", "resolved"])
+    assert s.loc["ema", "gain_eval_sd"] == pytest.approx(math.sqrt(0.32))
+    assert s.loc["ema", "ap_live_mean"] == pytest.approx(s.loc["ema", "ap_mean"] - 1)
     m = experiments.roadmap_metrics(s.reset_index())
-    assert m["final_ap"] == pytest.approx(62 / 3) and m["significant_steps"] == 1 and m["seeds"] == 3
+    assert m["final_ap"] == pytest.approx(21.0) and m["resolved_steps"] == 1 and m["seeds"] == 3
+    assert m["median_half_width"] == pytest.approx(half / 2)
 
 
-def test_sweep_summary_reuses_the_roadmap_runs_of_the_final_step(tmp_path):
-    _run(tmp_path, "kernel7-seed0", "kernel7", 0, 30.0)               # roadmap run: kernel 7, 1/tau 10
-    _run(tmp_path, "kernel7-seed1", "kernel7", 1, 32.0)
-    _run(tmp_path, "kernel3-seed0", "kernel7", 0, 28.0, kernel=3)
-    _run(tmp_path, "tau5-seed0", "kernel7", 0, 25.0, tau=5.0)
+def test_a_step_with_a_missing_seed_is_paired_on_the_common_seeds(tmp_path):
+    for seed, (a, b) in enumerate([(10.0, 11.0), (12.0, 13.5), (9.0, None)]):
+        _run(tmp_path, f"baseline-seed{seed}", "baseline", seed, a)
+        if b is not None:
+            _run(tmp_path, f"pretrain-seed{seed}", "pretrain", seed, b)
+    s = experiments.roadmap_summary(tmp_path / "cpu").set_index("step")
+    assert s.loc["pretrain", "n_pairs"] == 2 and s.loc["pretrain", "gain"] == pytest.approx(1.25)
+
+
+def test_sweep_summary_pairs_every_point_with_the_base_point(tmp_path):
+    for seed, (base, k3, t5) in enumerate([(30.0, 28.0, 25.0), (32.0, 29.0, 28.0)]):
+        _run(tmp_path, f"kernel7-seed{seed}", "kernel7", seed, base)   # roadmap run: kernel 7, 1/tau 10
+        _run(tmp_path, f"kernel3-seed{seed}", "kernel7", seed, k3, kernel=3)
+        _run(tmp_path, f"tau5-seed{seed}", "kernel7", seed, t5, tau=5.0)
     k = experiments.sweep_summary(tmp_path / "cpu", "kernel").set_index("row")
     assert list(k.index) == ["3x3", "7x7"] and k.loc["7x7", "ap_mean"] == 31.0 and k.loc["7x7", "n"] == 2
-    assert k.loc["3x3", "paper"] == 73.2
+    assert k.loc["3x3", "paper"] == 73.2 and k.loc["3x3", "gain"] == pytest.approx(-2.5)
+    assert k.loc["3x3", "n_pairs"] == 2 and math.isnan(k.loc["7x7", "gain"])
+    assert k.loc["3x3", "paper_gain"] == pytest.approx(73.2 - 73.3)
     t = experiments.sweep_summary(tmp_path / "cpu", "temperature").set_index("row")
-    assert list(t.index) == ["5", "10"] and t.loc["5", "ap_mean"] == 25.0 and t.loc["10", "paper"] == 73.3
-    assert experiments.sweep_metrics(k.reset_index(), t.reset_index())["best_kernel"] == 7.0
+    assert list(t.index) == ["5", "10"] and t.loc["5", "ap_mean"] == 26.5 and t.loc["10", "paper"] == 73.3
+    assert t.loc["5", "gain"] == pytest.approx(-4.5) and not bool(t.loc["5", "resolved"])   # n 2: t = 12.7
+    m = experiments.sweep_metrics(k.reset_index(), t.reset_index())
+    assert m["best_kernel"] == 7.0 and m["resolved_points"] == 0
     with pytest.raises(ValueError, match="kind"):
         experiments.sweep_summary(tmp_path / "cpu", "beta")
 
@@ -105,8 +127,10 @@ def test_standin_uses_its_own_synthpose_set(monkeypatch, tmp_path):
 def test_plan_dependencies():
     entries = {e.name: e for e in plan("cpu")}
     s = get_scale("cpu")
-    n_sweep = len(s.kernel_sizes) + len(s.inv_temperatures) - 2
+    assert set(s.sweep_seeds) <= set(s.seeds)                       # sweeps pair with the base point's runs
+    n_sweep = (len(s.kernel_sizes) + len(s.inv_temperatures) - 2) * len(s.sweep_seeds)
     assert len([n for n in entries if n.startswith("train_step/")]) == 11 * len(s.seeds) + n_sweep
+    assert "train_step/tau5-seed2" in entries["sweeps/summary"].after
     assert entries["train_step/baseline-seed0"].after == ("pretrain_heatmap/standin",)
     assert entries["train_step/baseline-seed0"].parameters["init_run"] == "pretrain_heatmap/standin"
     assert entries["pretrain_heatmap/heatmap"].after == ("pretrain_heatmap/standin",)

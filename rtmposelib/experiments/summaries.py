@@ -1,8 +1,8 @@
-"""Fig. 3 and Tables 2 / 3 from the suite's ``train_step`` run records: mean +- std over seeds per roadmap
-step or sweep point, the gain over the previous step, and whether it exceeds the seed noise.
-
-A step's gain is marked ``significant`` when |gain| > 2 standard errors of the difference of the two
-means (Welch-style, sqrt(s1^2/n1 + s2^2/n2)); it needs >= 2 seeds on both sides. AP in percent.
+"""Fig. 3 and Tables 2 / 3 from the suite's ``train_step`` run records: per roadmap step or sweep point the
+mean AP over seeds, and the paired gain (:mod:`rtmposelib.experiments.statistics`) -- over the previous
+step for the roadmap, over the sweep's base point (the final architecture's kernel / temperature) for
+the sweeps -- with its 95 % t-interval and whether it is resolved, beside the paper's gain and the
+evaluation noise (bootstrap sd of AP over val images, ``ap_eval_sd`` of each run). AP in percent.
 """
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rtmposelib.suite import results
 from rtmposelib.experiments.runs import SWEEP_BASE_STEP
+from rtmposelib.experiments.statistics import paired_columns
 from rtmposelib.roadmap import STEPS, for_step
+from rtmposelib.suite import results
 
 
 def _runs(results_root: str | Path, notebook: str) -> pd.DataFrame:
@@ -25,71 +26,118 @@ def _runs(results_root: str | Path, notebook: str) -> pd.DataFrame:
     return df[(df["scale"] == scale) & (df["notebook"] == notebook)]
 
 
-def _mean_std(g: pd.Series) -> tuple[float, float, int]:
-    v = g.dropna().astype(float)
-    return (float(v.mean()) if len(v) else math.nan, float(v.std(ddof=1)) if len(v) > 1 else math.nan, len(v))
+def _mean(df: pd.DataFrame, column: str) -> float:
+    v = df[column].dropna().astype(float) if column in df else pd.Series(dtype=float)
+    return float(v.mean()) if len(v) else math.nan
+
+
+def _point_stats(part: pd.DataFrame) -> dict:
+    """n seeds, AP mean / std, mean bootstrap eval-noise sd, and (EMA runs) live AP and weight gap."""
+    ap = part["AP"].dropna().astype(float)
+    return {"n": len(ap), "ap_mean": float(ap.mean()) if len(ap) else math.nan,
+            "ap_std": float(ap.std(ddof=1)) if len(ap) > 1 else math.nan,
+            "eval_sd": _mean(part, "ap_eval_sd"), "ap_live_mean": _mean(part, "ap_live"),
+            "ema_mean_abs_diff": _mean(part, "ema_mean_abs_diff")}
+
+
+def _by_seed(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """AP with one row per seed and one column per point."""
+    return pd.DataFrame({k: p.groupby("seed")["AP"].mean() for k, p in parts.items()})
+
+
+def _gain_eval_sd(eval_sd: pd.Series, ref_sd: pd.Series) -> pd.Series:
+    """Evaluation noise of a gain: sqrt(sd_a^2 + sd_b^2), the two evaluations taken as independent (an
+    upper bound when the two models err on the same images)."""
+    return np.sqrt(eval_sd.astype(float) ** 2 + ref_sd.astype(float) ** 2)
 
 
 def roadmap_summary(results_root: str | Path) -> pd.DataFrame:
     """Fig. 3 from the ``train_step`` runs under ``results_root`` (= results/<scale>): one row per step
-    in roadmap order with n seeds, AP mean and std, the paper's AP, our gain over the previous step and
-    ``significant`` = |gain| > 2 standard errors of the difference (needs >= 2 seeds on both sides)."""
+    in roadmap order with ``n`` seeds, ``ap_mean``, ``ap_std``, the paper's AP; the paired gain over the
+    previous step (``n_pairs``, ``gain``, ``gain_sd``, ``half_width``, ``ci_low``, ``ci_high``,
+    ``resolved``), ``paper_gain``; ``eval_sd`` (mean bootstrap sd of the step's AP over val images)
+    and ``gain_eval_sd`` (that of the gain); ``ap_live_mean`` and ``ema_mean_abs_diff`` for EMA runs."""
     runs = _runs(results_root, "train_step")
-    rows = []
+    parts, rows = {}, []
     for s in STEPS:
-        part = runs[(runs.get("step") == s.name) & (runs.get("kernel_size") == for_step(s.name).model.final_kernel_size)
-                    & (runs.get("inv_temperature") == for_step(s.name).loss.beta)] if len(runs) else runs
-        mean, std, n = _mean_std(part["AP"]) if len(part) else (math.nan, math.nan, 0)
-        if n:
-            rows.append({"step": s.name, "label": s.label, "n": n, "ap_mean": mean, "ap_std": std,
-                         "paper_ap": s.paper_ap})
-    out = pd.DataFrame(rows, columns=["step", "label", "n", "ap_mean", "ap_std", "paper_ap"])
-    out["gain"] = out["ap_mean"].diff()
+        ref = for_step(s.name)
+        part = runs[(runs.get("step") == s.name) & (runs.get("kernel_size") == ref.model.final_kernel_size)
+                    & (runs.get("inv_temperature") == ref.loss.beta)] if len(runs) else runs
+        if len(part) and part["AP"].notna().any():
+            parts[s.name] = part
+            rows.append({"step": s.name, "label": s.label, **_point_stats(part), "paper_ap": s.paper_ap})
+    out = pd.DataFrame(rows, columns=["step", "label", "n", "ap_mean", "ap_std", "eval_sd", "ap_live_mean",
+                                      "ema_mean_abs_diff", "paper_ap"])
+    names = list(out["step"])
+    gains = paired_columns(_by_seed(parts), [(n, names[i - 1] if i else None) for i, n in enumerate(names)])
+    out = pd.concat([out, gains.drop(columns="point")], axis=1)
     out["paper_gain"] = out["paper_ap"].diff()
-    se = np.sqrt(out["ap_std"] ** 2 / out["n"] + (out["ap_std"] ** 2 / out["n"]).shift(1))
-    out["gain_se"] = se
-    out["significant"] = (out["gain"].abs() > 2 * se).where(se.notna(), False).astype(bool)
+    out["gain_eval_sd"] = _gain_eval_sd(out["eval_sd"], out["eval_sd"].shift(1))
     return out
 
 
 def sweep_summary(results_root: str | Path, kind: str) -> pd.DataFrame:
     """Table 2 (``kind="kernel"``) or Table 3 (``kind="temperature"``) from the ``train_step`` runs of
-    the final architecture (roadmap runs of that step are reused as the sweep's default point)."""
+    the final architecture (roadmap runs of that step are reused as the sweep's base point): per point
+    ``n``, ``ap_mean``, ``ap_std``, ``eval_sd``, the paired gain over the base point with its interval
+    (as :func:`roadmap_summary`; NaN on the base row), ``gain_eval_sd``, the paper's AP and gain."""
     if kind not in ("kernel", "temperature"):
         raise ValueError(f"kind must be 'kernel' or 'temperature', got {kind!r}")
     runs = _runs(results_root, "train_step")
     base = for_step(SWEEP_BASE_STEP)
+    x = "kernel_size" if kind == "kernel" else "inv_temperature"
+    base_value = base.model.final_kernel_size if kind == "kernel" else base.loss.beta
     if len(runs):
         runs = runs[runs["step"] == SWEEP_BASE_STEP]
         fixed = ("inv_temperature", base.loss.beta) if kind == "kernel" else ("kernel_size", base.model.final_kernel_size)
         runs = runs[runs[fixed[0]] == fixed[1]]
-    x = "kernel_size" if kind == "kernel" else "inv_temperature"
-    rows = []
+    rows, parts = [], {}
     for value, g in (runs.groupby(x) if len(runs) else []):
-        mean, std, n = _mean_std(g["AP"])
         row = f"{int(value)}x{int(value)}" if kind == "kernel" else f"{value:g}"
-        rows.append({"row": row, x: value, "n": n, "ap_mean": mean, "ap_std": std})
-    out = pd.DataFrame(rows, columns=["row", x, "n", "ap_mean", "ap_std"])
+        parts[row] = g
+        rows.append({"row": row, x: value, **_point_stats(g)})
+    out = pd.DataFrame(rows, columns=["row", x, "n", "ap_mean", "ap_std", "eval_sd", "ap_live_mean",
+                                      "ema_mean_abs_diff"])
+    base_row = next((r for r, v in zip(out["row"], out[x]) if v == base_value), None)
+    pairs = [(r, base_row if base_row is not None and r != base_row else None) for r in out["row"]]
+    out = pd.concat([out, paired_columns(_by_seed(parts), pairs).drop(columns="point")], axis=1)
+    base_sd = out.loc[out["row"] == base_row, "eval_sd"].iloc[0] if base_row is not None else math.nan
+    out["gain_eval_sd"] = _gain_eval_sd(out["eval_sd"], pd.Series(base_sd, index=out.index)).where(
+        out["row"] != base_row)
     from rtmposelib.suite import paper
     ref = paper.paper_table(2 if kind == "kernel" else 3).iloc[:, 0]
     out["paper"] = [ref.get(r, math.nan) for r in out["row"]]
+    out["paper_gain"] = out["paper"] - ref.get(base_row, math.nan) if base_row is not None else math.nan
     return out
 
 
 def roadmap_metrics(summary: pd.DataFrame) -> dict:
+    """Headline numbers of :func:`roadmap_summary` for the run's metrics.json."""
     last = summary.iloc[-1] if len(summary) else None
+    steps = summary.iloc[1:] if len(summary) else summary
     return {"steps": int(len(summary)), "seeds": int(summary["n"].max()) if len(summary) else 0,
             "baseline_ap": float(summary["ap_mean"].iloc[0]) if len(summary) else math.nan,
             "final_ap": float(last["ap_mean"]) if last is not None else math.nan,
             "final_ap_std": float(last["ap_std"]) if last is not None else math.nan,
-            "significant_steps": int(summary["significant"].sum()) if len(summary) else 0}
+            "resolved_steps": int(steps["resolved"].sum()) if len(steps) else 0,
+            "median_half_width": _median(steps, "half_width"),
+            "median_gain_eval_sd": _median(steps, "gain_eval_sd")}
+
+
+def _median(df: pd.DataFrame, column: str) -> float:
+    v = df[column].dropna().astype(float) if column in df else pd.Series(dtype=float)
+    return float(v.median()) if len(v) else math.nan
 
 
 def sweep_metrics(kernels: pd.DataFrame, temperatures: pd.DataFrame) -> dict:
+    """Headline numbers of the two :func:`sweep_summary` tables for the run's metrics.json."""
     def best(df: pd.DataFrame, col: str) -> float:
         return float(df.loc[df["ap_mean"].idxmax(), col]) if df["ap_mean"].notna().any() else math.nan
+    points = pd.concat([kernels, temperatures], ignore_index=True)
     return {"kernel_points": int(len(kernels)), "temperature_points": int(len(temperatures)),
-            "best_kernel": best(kernels, "kernel_size"), "best_inv_temperature": best(temperatures, "inv_temperature")}
+            "best_kernel": best(kernels, "kernel_size"), "best_inv_temperature": best(temperatures, "inv_temperature"),
+            "resolved_points": int(points["resolved"].sum()) if len(points) else 0,
+            "median_half_width": _median(points, "half_width")}
 
 
 def explore(results_root: str | Path) -> pd.DataFrame:
