@@ -7,8 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rtmposelib.codecs import (MSRAHeatmapCodec, SimCCCodec, UDPHeatmapCodec, build_codec,
-                               flip_back_heatmaps)
+from rtmposelib.codecs import MSRAHeatmapCodec, SimCCCodec, UDPHeatmapCodec, build_codec, flip_back_heatmaps
 from rtmposelib.codecs.heatmap import gaussian_blur
 from rtmposelib.config import CodecConfig
 
@@ -100,3 +99,54 @@ def test_build_codec():
     assert isinstance(build_codec(replace(CodecConfig(), kind="msra_heatmap")), MSRAHeatmapCodec)
     with pytest.raises(ValueError, match="heatmaps must be"):
         udp().decode(np.zeros((1, 17, 64, 64)))
+
+
+def _loop_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One keypoint at a time: the (6 sigma + 1) window at int(p + 0.5), Gaussian centred on the window's
+    middle (MSRA) or on the exact sub-pixel point (UDP), as the product of its x and y profiles (float64,
+    then float32), clipped to the map; zero unless visible and the window touches the map."""
+    w, h = codec.heatmap_size
+    n, k = visible.shape
+    maps = np.zeros((n, k, h, w), np.float32)
+    weights = np.minimum(visible, 1.0).astype(np.float32)
+    radius = 3 * codec.sigma
+    size = int(np.ceil(2 * radius + 1))
+    for i in range(n):
+        for j in range(k):
+            if visible[i, j] < 0.5:
+                continue
+            p = keypoints[i, j] / codec.scale_factor
+            mu = (p + 0.5).astype(np.int64)
+            x0, y0 = (mu - radius).astype(np.int64)
+            x1, y1 = (mu + radius + 1).astype(np.int64)
+            if x0 >= w or y0 >= h or x1 < 0 or y1 < 0:
+                weights[i, j] = 0.0
+                continue
+            c = np.floor((2 * radius + 1) / 2) + (p - mu if codec.udp else np.zeros(2))
+            gx = np.exp(-((np.arange(size) - c[0]) ** 2) / (2 * codec.sigma ** 2))
+            gy = np.exp(-((np.arange(size) - c[1]) ** 2) / (2 * codec.sigma ** 2))
+            window = (gy[:, None] * gx[None, :]).astype(np.float32)
+            for a in range(size):
+                for b in range(size):
+                    if 0 <= y0 + a < h and 0 <= x0 + b < w:
+                        maps[i, j, y0 + a, x0 + b] = window[a, b]
+    return maps, weights
+
+
+@pytest.mark.parametrize("cls", [MSRAHeatmapCodec, UDPHeatmapCodec], ids=["msra", "udp"])
+@pytest.mark.parametrize("sigma,heatmap_size", [(2.0, (48, 64)), (2.5, (48, 64)), (1.3, (24, 32))])
+def test_vectorised_heatmaps_equal_the_per_keypoint_loop(cls, sigma, heatmap_size):
+    """Windows written at once give bit-identical maps to the per-keypoint loop: inside, on and beyond the
+    border (truncated windows), far outside (weight 0), invisible (NaN allowed)."""
+    codec = cls(input_size=(192, 256), heatmap_size=heatmap_size, sigma=sigma)
+    rng = np.random.default_rng(3)
+    kp = rng.uniform([-40, -40], [232, 296], size=(3, 17, 2))
+    kp[0, 0], kp[0, 1] = (1e5, 10.0), (np.nan, np.nan)
+    vis = rng.choice([0.0, 1.0, 2.0], size=(3, 17), p=[0.2, 0.6, 0.2])
+    vis[0, 0], vis[0, 1] = 1.0, 0.0
+    out = codec.encode(kp, vis)
+    maps, weights = _loop_heatmaps(codec, np.where(np.isfinite(kp), kp, 0.0), vis)
+    assert out["heatmaps"].dtype == np.float32 and out["heatmaps"].flags.c_contiguous
+    np.testing.assert_array_equal(out["heatmaps"], maps)
+    np.testing.assert_array_equal(out["weights"], weights)
+    assert out["weights"][0, 0] == 0 and out["heatmaps"][0, 1].max() == 0

@@ -62,3 +62,48 @@ def test_weak_stage_never_shifts_and_val_affine_is_exact():
     v = topdown_affine(image, kpts, vis, np.array([200.0, 150.0]), np.array([150.0, 250.0]), (192, 256))
     assert np.allclose(v.scale, [187.5, 250.0])                  # aspect fixed to 0.75
     assert np.allclose(v.keypoints[8], (kpts[8] - [200, 150]) * 192 / 187.5 + [96, 128], atol=1e-4)
+
+
+def test_one_warp_per_crop_equals_flip_then_warp_step_by_step(monkeypatch):
+    """The geometric steps compose into one warpAffine per crop. Replaying the same draws step by step
+    as the official pipeline (flip the whole image, half-body, random box, aspect fix, warp) gives the same
+    keypoints and the same pixels up to one grey level (the folded flip), and the crop stays uint8."""
+    import cv2
+
+    from rtmposelib.data.affine import apply_affine, warp_image, warp_matrix
+    from rtmposelib.data.bbox import fix_aspect_ratio
+    from rtmposelib.data.transforms import flip_instance, half_body, random_bbox_transform
+
+    image = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    _, kpts, vis = _scene()
+    cfg = STRONG_AUG
+    pipe = _pipeline(cfg)
+    calls = []
+    warp = cv2.warpAffine
+    monkeypatch.setattr(cv2, "warpAffine", lambda *a, **k: calls.append(1) or warp(*a, **k))
+    center, scale = np.array([200.0, 150.0]), np.array([150.0, 250.0])
+    flips = 0
+    for index in range(30):
+        calls.clear()
+        s = pipe(image, kpts, vis, center, scale, sample_rng(0, 0, index))
+        assert len(calls) == 1 and s.crop.dtype == np.uint8 and s.crop.shape == (256, 192, 3)
+
+        rng = sample_rng(0, 0, index)                            # the same draws, one step at a time
+        img, k, v, c, sc = image, kpts, vis, center, scale
+        if rng.random() < cfg.flip_prob:
+            img = np.ascontiguousarray(image[:, ::-1])
+            k, v, c = flip_instance(k, v, c, image.shape[1], META.flip_indices)
+            flips += 1
+        half = half_body(k, v, META.upper_body_ids, META.lower_body_ids, rng, prob=cfg.half_body_prob)
+        if half is not None:
+            c, sc = half
+        c, sc, rot = random_bbox_transform(c, sc, rng, shift_factor=cfg.shift_factor, shift_prob=cfg.shift_prob,
+                                           scale_factor=cfg.scale_factor, scale_prob=cfg.scale_prob,
+                                           rotate_factor=cfg.rotate_factor, rotate_prob=cfg.rotate_prob)
+        m = warp_matrix(c, fix_aspect_ratio(sc, 192 / 256), rot, (192, 256))
+        np.testing.assert_array_equal(s.keypoints, apply_affine(k, m))
+        calls.clear()
+        crop = warp_image(img, m, (192, 256))
+        geometric_only = warp_image(image, s.matrix, (192, 256))
+        assert np.abs(geometric_only.astype(int) - crop.astype(int)).max() <= 1
+    assert 5 <= flips <= 25

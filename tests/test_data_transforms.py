@@ -7,8 +7,16 @@ from scipy import stats
 
 from rtmposelib.config import STRONG_AUG, WEAK_AUG
 from rtmposelib.data.metainfo import get_metainfo
-from rtmposelib.data.transforms import (box_blur, coarse_dropout, flip_instance, half_body, hsv_jitter,
-                                        median_blur, random_bbox_transform, truncnorm)
+from rtmposelib.data.transforms import (
+    box_blur,
+    coarse_dropout,
+    flip_instance,
+    half_body,
+    hsv_jitter,
+    median_blur,
+    random_bbox_transform,
+    truncnorm,
+)
 
 TN_STD = stats.truncnorm(-1, 1).std()                         # 0.5379...
 
@@ -116,3 +124,29 @@ def test_hsv_blur_dropout_change_pixels_as_specified():
     for _ in range(20):
         changed += not np.array_equal(hsv_jitter(img.copy(), (5, 30, 30), rng), img)
     assert 10 <= changed <= 20                                    # off only when all 3 gains are dropped (1/8)
+
+
+def _hsv_reference(image, gains, rng):
+    """YOLOXHSVRandomAug as the official transform writes it: int16 HSV, hue mod 180, clip, back to BGR."""
+    import cv2
+    delta = rng.uniform(-1, 1, 3) * np.asarray(gains, dtype=np.float64)
+    delta = (delta * rng.integers(0, 2, 3)).astype(np.int16)
+    if not delta.any():
+        return image
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV).astype(np.int16)
+    hsv[..., 0] = (hsv[..., 0] + delta[0]) % 180
+    hsv[..., 1] = np.clip(hsv[..., 1] + delta[1], 0, 255)
+    hsv[..., 2] = np.clip(hsv[..., 2] + delta[2], 0, 255)
+    cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2BGR, dst=image)
+    return image
+
+
+@pytest.mark.parametrize("gains", [(5, 30, 30), (179, 255, 255)], ids=["official", "extreme"])
+def test_hsv_lookup_table_equals_the_int16_arithmetic(gains):
+    """The lookup-table HSV jitter is pixel-identical to the int16 formula, every draw of a generator."""
+    img = np.random.default_rng(0).integers(0, 256, (64, 48, 3), dtype=np.uint8)
+    img[0, :6] = [[0, 0, 0], [255, 255, 255], [0, 0, 255], [255, 0, 0], [0, 255, 255], [128, 128, 128]]
+    a_rng, b_rng = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(40):
+        np.testing.assert_array_equal(hsv_jitter(img.copy(), gains, a_rng), _hsv_reference(img.copy(), gains, b_rng))
+    assert a_rng.random() == b_rng.random()                    # same number of draws

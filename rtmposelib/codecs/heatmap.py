@@ -65,17 +65,24 @@ class _GaussianHeatmapCodec:
         weights = visible.copy()
         weights[labelled & outside] = 0.0
 
-        # The 2-D Gaussian is separable: one profile per axis, zero outside the window.
+        # The 2-D Gaussian is separable and zero outside its window: the (size, size) window of each
+        # kept keypoint is the outer product of two profiles, written into maps with a border of one
+        # window on every side (a kept window always overlaps the map), then the border is cut off.
         size = int(np.ceil(2 * radius + 1))                            # len(arange(0, 2r + 1))
         centre = np.floor((2 * radius + 1) / 2) + (p - mu if self.udp else np.zeros_like(p))  # window coords
-        profiles = []
-        for axis, n_pix in ((0, w), (1, h)):
-            i = np.arange(n_pix)[None, None, :] - left_top[..., axis, None]          # window index
-            g = np.exp(-((i - centre[..., axis, None]) ** 2) / (2 * self.sigma ** 2))
-            profiles.append(np.where((i >= 0) & (i < size), g, 0.0))
-        heatmaps = profiles[1][..., :, None] * profiles[0][..., None, :]          # (N, K, H, W)
-        heatmaps[~keep] = 0.0
-        return {"heatmaps": heatmaps.astype(np.float32), "weights": weights.astype(np.float32)}
+        pad = size + 1
+        padded = np.zeros((*keep.shape, h + 2 * pad, w + 2 * pad), np.float32)
+        ni, ki = np.nonzero(keep)                                      # (M,) kept keypoints
+        if ni.size:
+            i = np.arange(size)                                        # window index
+            gx, gy = (np.exp(-((i - centre[ni, ki, axis, None]) ** 2) / (2 * self.sigma ** 2))
+                      for axis in (0, 1))                              # (M, size) each
+            rows = left_top[ni, ki, 1, None] + pad + i                 # (M, size) padded pixels
+            cols = left_top[ni, ki, 0, None] + pad + i
+            padded[ni[:, None, None], ki[:, None, None], rows[:, :, None], cols[:, None, :]] = \
+                gy[:, :, None] * gx[:, None, :]                        # float64 product, stored float32
+        heatmaps = np.ascontiguousarray(padded[..., pad:pad + h, pad:pad + w])
+        return {"heatmaps": heatmaps, "weights": weights.astype(np.float32)}
 
     def decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """heatmaps: (N, K, H_hm, W_hm) or (K, H_hm, W_hm). Returns keypoints (N, K, 2) float32 crop

@@ -50,6 +50,7 @@ class SimCCCodec:
         self.confidence = confidence
         # number of bins per axis (W_bins, H_bins)
         self.bins = tuple(int(np.around(s * self.split_ratio)) for s in self.input_size)
+        self._rows = tuple(self._label_rows(n, sig) for n, sig in zip(self.bins, self.sigma))
 
     def encode(self, keypoints: np.ndarray, visible: np.ndarray) -> dict[str, np.ndarray]:
         """keypoints: (N, K, 2) crop pixels; visible: (N, K) visibility (COCO v is clipped to 1).
@@ -79,18 +80,32 @@ class SimCCCodec:
 
         weights = visible.copy()
         weights[labelled & outside] = 0.0
-        target_x = self._gaussian(mu[..., 0], w_bins, self.sigma[0], keep)
-        target_y = self._gaussian(mu[..., 1], h_bins, self.sigma[1], keep)
+        target_x = self._gaussian(mu[..., 0], 0, keep)
+        target_y = self._gaussian(mu[..., 1], 1, keep)
         return {"target_x": target_x, "target_y": target_y, "weights": weights.astype(np.float32)}
 
-    def _gaussian(self, mu: np.ndarray, n_bins: int, sigma: float, keep: np.ndarray) -> np.ndarray:
-        """(N, K) integer-valued centres -> (N, K, n_bins) float32 labels, zero where not ``keep``."""
-        bins = np.arange(n_bins, dtype=np.float64)
-        label = np.exp(-((bins - mu[..., None]) ** 2) / (2 * sigma ** 2))
+    def _gaussian(self, mu: np.ndarray, axis: int, keep: np.ndarray) -> np.ndarray:
+        """(N, K) integer-valued centres on ``axis`` (0 = x, 1 = y) -> (N, K, bins) float32 labels, zero
+        where not ``keep``: each label is one precomputed row (:meth:`_label_rows`), picked by its centre."""
+        rows, reach = self._rows[axis]
+        start = np.where(keep, reach - np.where(keep, mu, 0.0), len(rows) - 1)  # last row: all zero
+        return rows[start.astype(np.int64)]
+
+    def _label_rows(self, n_bins: int, sigma: float) -> tuple[np.ndarray, int]:
+        """Every possible label of one axis as the rows of a read-only window view, and ``reach``.
+
+        Centres are whole bins, so a label is a window of one Gaussian profile over the offsets
+        -reach..reach (float64 as the per-bin formula ``exp(-(i - mu)^2 / (2 sigma^2))``, then float32):
+        row ``reach - mu`` is the label of centre mu. Every kept centre (its 3-sigma window touches the
+        bins) has ``|i - mu| <= reach``. A final block of zeros gives the all-zero row.
+        """
+        reach = n_bins + int(np.ceil(3 * sigma)) + 1
+        offsets = np.arange(-reach, reach + 1, dtype=np.float64)
+        profile = np.exp(-(offsets ** 2) / (2 * sigma ** 2))
         if self.normalize:
-            label /= sigma * np.sqrt(2 * np.pi)
-        label[~keep] = 0.0
-        return label.astype(np.float32)
+            profile /= sigma * np.sqrt(2 * np.pi)
+        profile = np.concatenate([profile.astype(np.float32), np.zeros(n_bins, np.float32)])
+        return np.lib.stride_tricks.sliding_window_view(profile, n_bins), reach
 
     def decode(self, simcc_x: np.ndarray, simcc_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """simcc_x: (N, K, W_bins) or (K, W_bins) raw logits; simcc_y: (N, K, H_bins) or (K, H_bins).

@@ -89,17 +89,18 @@ def hsv_jitter(image: np.ndarray, gains: tuple[int, int, int], rng: np.random.Ge
     """YOLOXHSVRandomAug on a BGR uint8 image, in place.
 
     Each gain is uniform(-d, d), kept with p 0.5, truncated to int16; hue wraps mod 180 (OpenCV),
-    saturation and value are clipped to 0..255.
+    saturation and value are clipped to 0..255 (as a lookup table per channel).
     """
     delta = rng.uniform(-1, 1, 3) * np.asarray(gains, dtype=np.float64)
     delta = (delta * rng.integers(0, 2, 3)).astype(np.int16)
     if not delta.any():
         return image
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV).astype(np.int16)
-    hsv[..., 0] = (hsv[..., 0] + delta[0]) % 180
-    hsv[..., 1] = np.clip(hsv[..., 1] + delta[1], 0, 255)
-    hsv[..., 2] = np.clip(hsv[..., 2] + delta[2], 0, 255)
-    cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2BGR, dst=image)
+    # The per-channel shifts as one 256-entry lookup table per channel, applied to the uint8 HSV image.
+    values = np.arange(256, dtype=np.int16)
+    lut = np.stack([(values + delta[0]) % 180, np.clip(values + delta[1], 0, 255),
+                    np.clip(values + delta[2], 0, 255)], axis=-1).astype(np.uint8)[None]   # (1, 256, 3)
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    cv2.cvtColor(cv2.LUT(hsv, lut), cv2.COLOR_HSV2BGR, dst=image)
     return image
 
 
