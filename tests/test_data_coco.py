@@ -53,6 +53,9 @@ def test_detection_boxes_with_score_threshold(shared_data):
     item = ds[0]
     assert item["bbox_score"] == pytest.approx(max(d["score"] for d in dets if d["image_id"] == item["image_id"]))
     assert item["weights"].sum() == 0                                   # no keypoints for detector boxes
+    # the item carries its detection box (xywh), whose w x h is the result's area in the evaluation
+    first = next(d for d in dets if d["score"] >= 0.3 and d["category_id"] == 1)
+    np.testing.assert_allclose(item["bbox"], first["bbox"], rtol=1e-6, atol=1e-3)
 
 
 def test_val_targets_decode_back_to_ground_truth(shared_data):

@@ -20,7 +20,9 @@ def test_train_pause_then_resume(tmp_path):
     assert main(["train", *ARGS, "--out", out, "--max-iters", "2"]) == 0
     assert load_training_state(tmp_path / "run" / "last.pth")["position"]["iteration"] == 2
     record = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert record["effective_batch"] == 32 and record["total_iters"] == 8 and record["iters_per_epoch"] == 4
+    per_epoch = -(-record["train_instances"] // 32)                        # the last partial batch is kept
+    assert record["effective_batch"] == 32 and record["iters_per_epoch"] == per_epoch
+    assert record["total_iters"] == 2 * per_epoch
     assert record["config"]["model"]["input_size"] == [32, 32] and record["config"]["train"]["stage2_epochs"] == 1
     assert main(["train", *ARGS, "--out", out, "--max-iters", "3", "--resume"]) == 0
     history = pd.read_csv(tmp_path / "run" / "history.csv")

@@ -129,8 +129,14 @@ class TopdownDataset(Dataset):
         item.update(image=torch.from_numpy(normalize(sample.crop)), keypoints=sample.keypoints,
                     visible=sample.visible, center=sample.center, scale=sample.scale,
                     bbox_score=np.float32(inst.bbox_score), image_id=inst.image_id, id=inst.id,
-                    area=np.float32(inst.area))
+                    area=np.float32(inst.area), bbox=self.input_box(inst))
         return item
+
+    @staticmethod
+    def input_box(inst: Instance) -> np.ndarray:
+        """The instance's unpadded input box (the detection, or the clipped ground-truth box) as
+        (4,) float32 ``[x, y, w, h]`` image px; its w x h is the result area the evaluator ranges by."""
+        return np.concatenate([inst.center - inst.scale / 2, inst.scale]).astype(np.float32)
 
     def _check_nonempty(self, source: Path) -> None:
         if not self.instances:

@@ -6,6 +6,15 @@ as MMPose) and then scored by ``COCOeval(iouType="keypoints")`` with the dataset
 instance scores are expected to be rescored already (box score x mean keypoint score above 0.2, see
 :mod:`rtmposelib.eval.predict`).
 
+Two steps make pycocotools score as the official evaluator (xtcocotools under MMPose's ``CocoMetric``):
+
+- a result that carries its input ``bbox`` (``[x, y, w, h]``, as MMPose's top-down results do) is
+  passed on with it, so ``loadRes`` takes the box's w*h as the result's area -- the area that decides
+  whether an unmatched result counts in the medium and large ranges (APm, APl, ARm, ARl); without a
+  box, the keypoint extent is the area, as in both libraries;
+- after the NMS, results with no keypoint score above 0 are dropped (xtcocotools ignores them,
+  pycocotools would keep them) and counted in ``num_dropped_no_positive_score``.
+
 A per-keypoint breakdown (:func:`per_keypoint_breakdown`) reads COCOeval's matches at OKS 0.5 and
 reports, for each keypoint, the mean keypoint similarity ``exp(-d^2 / (2 s^2 (2 sigma)^2))`` of the
 matched visible ground-truth points and the fraction above 0.5 / 0.75.
@@ -83,6 +92,36 @@ def nms_per_image(results: list[dict], sigmas: np.ndarray, thr: float) -> list[d
     return [results[i] for i in sorted(kept)]
 
 
+def has_positive_score(result: dict) -> bool:
+    """Whether any keypoint score of ``result`` is above 0 (else the official evaluator ignores it)."""
+    return bool((np.asarray(result["keypoints"], np.float64).reshape(-1, 3)[:, 2] > 0).any())
+
+
+def _check_boxes(results: list[dict]) -> bool:
+    """True when every result has a valid ``bbox``, False when none has; ValueError otherwise."""
+    boxed = [i for i, r in enumerate(results) if "bbox" in r]
+    if boxed and len(boxed) != len(results):
+        missing = next(i for i, r in enumerate(results) if "bbox" not in r)
+        raise ValueError(f"{len(boxed)} of {len(results)} results have a 'bbox' (e.g. result {missing} has none): "
+                         "give all of them their input box or none")
+    for i in boxed:
+        box = np.asarray(results[i]["bbox"], np.float64)
+        if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] < 0 or box[3] < 0:
+            raise ValueError(f"result {i} (image {results[i]['image_id']}) has bbox {results[i]['bbox']}, "
+                             "expected finite [x, y, w, h] with w, h >= 0")
+    return bool(boxed)
+
+
+def _coco_result(r: dict, with_box: bool) -> dict:
+    """The pycocotools result of ``r``: with its box, loadRes takes the box's w*h as the area."""
+    det = {"image_id": r["image_id"], "category_id": int(r.get("category_id", 1)),
+           "keypoints": [float(v) for v in np.asarray(r["keypoints"], np.float64).reshape(-1)],
+           "score": float(r["score"])}
+    if with_box:
+        det["bbox"] = [float(v) for v in r["bbox"]]
+    return det
+
+
 def _extent_area(kpts: np.ndarray) -> float:
     return float(np.ptp(kpts[:, 0]) * np.ptp(kpts[:, 1]))
 
@@ -95,13 +134,16 @@ def coco_keypoint_eval(ann_file: str | Path | dict, results: list[dict], *, sigm
     """Score keypoint results against a COCO-format annotation file.
 
     results: dicts with ``image_id``, ``keypoints`` (K*3 flat or (K, 3), image pixels + score),
-    ``score`` and optionally ``category_id`` (default 1) and ``area`` (pixels^2, for the NMS).
+    ``score`` and optionally ``category_id`` (default 1), ``area`` (pixels^2, for the NMS) and ``bbox``.
     sigmas: (K,) OKS sigmas; nms_thr: OKS-NMS threshold per image, None to skip; per_keypoint: add a
     ``per_keypoint`` DataFrame; out_file: also write the (NMSed) results json there; use_area: see
     :func:`load_coco`; crowd_index: add CrowdPose's ``AP(E)``, ``AP(M)``, ``AP(H)``
     (:mod:`rtmposelib.eval.crowdpose`, needs ``crowdIndex`` on every image).
+    Results may carry ``bbox`` (``[x, y, w, h]`` image px, all of them or none): its w*h is then their
+    area for the medium / large ranges.
     Returns {"AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"} as floats in [0, 1]
-    plus ``num_results`` (after NMS).
+    plus ``num_results`` (scored, after NMS) and ``num_dropped_no_positive_score`` (after NMS, no
+    keypoint score above 0: dropped as the official evaluator).
     """
     coco = load_coco(ann_file, use_area=use_area)
     sigmas = np.asarray(sigmas, dtype=np.float64)
@@ -119,15 +161,16 @@ def coco_keypoint_eval(ann_file: str | Path | dict, results: list[dict], *, sigm
     if unknown:
         raise ValueError(f"results name {len(unknown)} image ids absent from the annotations, "
                          f"e.g. {sorted(unknown)[:5]}")
+    with_box = _check_boxes(results)
     if nms_thr is not None:
         results = nms_per_image(results, sigmas, nms_thr)
-    dets = [{"image_id": r["image_id"], "category_id": int(r.get("category_id", 1)),
-             "keypoints": [float(v) for v in np.asarray(r["keypoints"], np.float64).reshape(-1)],
-             "score": float(r["score"])} for r in results]
+    positive = [r for r in results if has_positive_score(r)]
+    dets = [_coco_result(r, with_box) for r in positive]
     if out_file is not None:
         Path(out_file).write_text(json.dumps(dets))
     metrics: dict = {name: 0.0 for name in STAT_NAMES}
     metrics["num_results"] = len(dets)
+    metrics["num_dropped_no_positive_score"] = len(results) - len(positive)
     if not dets:
         if per_keypoint:
             metrics["per_keypoint"] = _empty_breakdown(k, keypoint_names)

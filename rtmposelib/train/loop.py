@@ -49,13 +49,18 @@ from rtmposelib.data.sources import build_datasets
 from rtmposelib.eval.evaluate import evaluate
 from rtmposelib.models.pose_model import build_model
 from rtmposelib.train import distributed as D
-from rtmposelib.train.checkpoint import (StopSignal, TrainingInterrupted, load_backbone_into,
-                                         load_training_state)
+from rtmposelib.train.checkpoint import StopSignal, TrainingInterrupted, load_backbone_into, load_training_state
 from rtmposelib.train.ema import ExpMomentumEMA
 from rtmposelib.train.optim import build_optimizer
 from rtmposelib.train.schedule import effective_warmup, lr_at, set_lr
-from rtmposelib.train.speed import (check_bf16, float_outputs, flushing_denormals, forward_context,
-                                    prepare_images, prepare_model)
+from rtmposelib.train.speed import (
+    check_bf16,
+    float_outputs,
+    flushing_denormals,
+    forward_context,
+    prepare_images,
+    prepare_model,
+)
 from rtmposelib.train.state import TrainState
 
 TARGET_KEYS = ("target_x", "target_y", "heatmaps", "weights")   # the codecs' encode keys
@@ -212,7 +217,7 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
     train_set, val_set, model, loss_fn, optimizer, ema = _build(cfg, info)
     iters_per_epoch = D.iters_per_epoch(len(train_set), cfg.train.batch_size, info.world_size,
                                         drop_last=cfg.train.drop_last)
-    if iters_per_epoch == 0:
+    if D.per_rank_length(len(train_set), info) < cfg.train.batch_size:     # not even one whole batch
         raise ValueError(f"the training set has {len(train_set)} instances, fewer than one batch of "
                          f"{cfg.train.batch_size} per process ({info.world_size} processes); pass a smaller batch size "
                          f"(rtmpose train --batch-size, e.g. 16 on SynthPose smoke)")
