@@ -5,8 +5,8 @@ on CSPNeXt-m. ``paper_ap`` is the COCO val AP that Fig. 3 / the text report afte
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from rtmposelib.config import BASE_AUG, STRONG_AUG, WEAK_AUG, RunConfig, rtmpose, simcc_sigma
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rtmposelib.data.affine import (apply_affine, compose_affine, hflip_matrix, invert_affine, warp_image,
-                                    warp_matrix)
+from rtmposelib.data.affine import apply_affine, compose_affine, hflip_matrix, invert_affine, warp_image, warp_matrix
 
 
 def test_no_rotation_matches_hand_computation():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rtmposelib.data.draw import SIDE_COLOURS, BOX_COLOUR, draw_poses, keypoint_sides
+from rtmposelib.data.draw import BOX_COLOUR, SIDE_COLOURS, draw_poses, keypoint_sides
 from rtmposelib.data.metainfo import get_metainfo
 
 COCO = get_metainfo("coco")

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from rtmposelib.data.synth_video import gait_pose, synth_video, write_video
 from rtmposelib.data.synth_figure import LIMITS, Pose
+from rtmposelib.data.synth_video import gait_pose, synth_video, write_video
 
 
 def test_video_is_deterministic_smooth_and_tracked():

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torchvision.ops import generalized_box_iou_loss
+from torchvision.ops import box_iou, generalized_box_iou_loss
 
 from rtmposelib.detect.det_losses import RTMDetLoss, giou_loss, quality_focal_loss
 from rtmposelib.detect.postprocess import predict_single
 from rtmposelib.detect.rtmdet import RTMDetConfig, build_rtmdet
-from torchvision.ops import box_iou
 
 
 def test_giou_loss_equals_torchvision():

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rtmposelib.detect.mmdet_checkpoint import (export_mmdet_state_dict, load_detector, load_mmdet_checkpoint,
-                                                mmdet_keys)
+from rtmposelib.detect.mmdet_checkpoint import export_mmdet_state_dict, load_detector, load_mmdet_checkpoint, mmdet_keys
 from rtmposelib.detect.rtmdet import RTMDetConfig, build_rtmdet, build_rtmdet_nano
 
 # a few entries exactly as in MMDetection's rtmdet_nano checkpoint layout

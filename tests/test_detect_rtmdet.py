@@ -19,8 +19,14 @@ import pytest
 import torch
 from torch import nn
 
-from rtmposelib.detect.rtmdet import (RTMDetConfig, build_rtmdet, build_rtmdet_nano, distance_to_box,
-                                      flatten_outputs, grid_priors)
+from rtmposelib.detect.rtmdet import (
+    RTMDetConfig,
+    build_rtmdet,
+    build_rtmdet_nano,
+    distance_to_box,
+    flatten_outputs,
+    grid_priors,
+)
 from rtmposelib.export.complexity import count_flops, count_params
 
 OFFICIAL_PARAMS_M = 0.99

@@ -13,7 +13,7 @@ from rtmposelib.codecs import SimCCCodec
 from rtmposelib.data.coco import TopdownCocoDataset
 from rtmposelib.data.combined import AIC_TO_COCO
 from rtmposelib.data.metainfo import get_metainfo
-from rtmposelib.eval.benchmarks import CROWDPOSE_TO_COCO, COLUMNS, evaluate_on_samples, map_ground_truth
+from rtmposelib.eval.benchmarks import COLUMNS, CROWDPOSE_TO_COCO, evaluate_on_samples, map_ground_truth
 from rtmposelib.eval.evaluate import protocol_for, score_results
 from rtmposelib.eval.predict import predict_targets
 

@@ -9,9 +9,15 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from rtmposelib.infer.detector import (DET_MEAN, DET_STD, CallableDetector, GroundTruthDetector,
-                                       RTMDetDetector, ResultsFileDetector, letterbox)
-
+from rtmposelib.infer.detector import (
+    DET_MEAN,
+    DET_STD,
+    CallableDetector,
+    GroundTruthDetector,
+    ResultsFileDetector,
+    RTMDetDetector,
+    letterbox,
+)
 
 KPTS = {"keypoints": [15, 30, 2] + [0] * 48, "num_keypoints": 1}
 

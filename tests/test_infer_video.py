@@ -10,8 +10,8 @@ import pytest
 
 from rtmposelib.data.metainfo import get_metainfo
 from rtmposelib.data.synth_video import synth_video, write_video
-from rtmposelib.infer.tracker import PoseTracker
 from rtmposelib.infer.topdown import Poses, rescore
+from rtmposelib.infer.tracker import PoseTracker
 from rtmposelib.infer.video import run_demo, track_jitter
 
 COCO = get_metainfo("coco")

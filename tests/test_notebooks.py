@@ -11,8 +11,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from rtmposelib.suite.plan import plan
 from rtmposelib.suite.paths import NOTEBOOKS_DIR
+from rtmposelib.suite.plan import plan
 from rtmposelib.suite.runner import run_suite
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))

@@ -6,8 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from rtmposelib.suite import paper
 from rtmposelib.roadmap import STEPS
+from rtmposelib.suite import paper
 
 
 def test_fig3_matches_the_roadmap_steps():

@@ -1,14 +1,12 @@
 """Run records: write -> read -> load_all round trip, non-finite numbers, bad input."""
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from rtmposelib.suite import results
 from rtmposelib.config import PRESETS
+from rtmposelib.suite import results
 
 
 def test_write_and_load_all_round_trip(tmp_path):

@@ -5,8 +5,15 @@ import pytest
 
 from rtmposelib.config import BASE_AUG, CSPNEXT_FACTORS, PRESETS, STRONG_AUG, WEAK_AUG, simcc_sigma
 from rtmposelib.roadmap import STEP_NAMES, for_step
-from rtmposelib.suite.scales import (OFFICIAL_ITERS_PER_EPOCH, SCALES, at_scale, get_scale, recipe_lengths,
-                                     recipe_ratio, soften_augmentation)
+from rtmposelib.suite.scales import (
+    OFFICIAL_ITERS_PER_EPOCH,
+    SCALES,
+    at_scale,
+    get_scale,
+    recipe_lengths,
+    recipe_ratio,
+    soften_augmentation,
+)
 
 
 def test_paper_scale_keeps_the_official_recipe(monkeypatch):
@@ -48,8 +55,9 @@ def test_recipe_lengths_scale_with_the_run(scale):
 def test_ema_at_cpu_scale_averages_within_the_run():
     """The official gamma (2000) in a ~150-iteration run would leave the momentum near 1 (EMA = live
     weights); scaled, it decays to the floor well before the end."""
-    from rtmposelib.train.ema import ExpMomentumEMA
     from torch import nn
+
+    from rtmposelib.train.ema import ExpMomentumEMA
 
     t = at_scale(for_step("ema"), "cpu").train
     total = t.epochs * get_scale("cpu").iters_per_epoch

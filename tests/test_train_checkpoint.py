@@ -8,8 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from rtmposelib.train.checkpoint import (StopSignal, atomic_save, load_backbone_into, load_training_state,
-                                         rng_state, restore_rng, save_backbone)
+from rtmposelib.train.checkpoint import (
+    StopSignal,
+    atomic_save,
+    load_backbone_into,
+    load_training_state,
+    restore_rng,
+    rng_state,
+    save_backbone,
+)
 
 
 class Tiny(nn.Module):

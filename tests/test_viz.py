@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtmposelib.suite import viz
 from rtmposelib.roadmap import STEPS
+from rtmposelib.suite import viz
 
 
 def _summary():

@@ -65,7 +65,7 @@ class ReleaseHost:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "ReleaseHost":
+    def __enter__(self) -> ReleaseHost:
         self.thread.start()
         return self
 

@@ -17,8 +17,15 @@ import numpy as np
 from rtmposelib.config import AugmentConfig
 from rtmposelib.data.affine import apply_affine, compose_affine, hflip_matrix, warp_image, warp_matrix
 from rtmposelib.data.bbox import fix_aspect_ratio
-from rtmposelib.data.transforms import (box_blur, coarse_dropout, flip_instance, half_body, hsv_jitter,
-                                        median_blur, random_bbox_transform)
+from rtmposelib.data.transforms import (
+    box_blur,
+    coarse_dropout,
+    flip_instance,
+    half_body,
+    hsv_jitter,
+    median_blur,
+    random_bbox_transform,
+)
 
 
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:

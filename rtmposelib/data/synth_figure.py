@@ -57,7 +57,7 @@ class Pose:
     shoulder_width: float = 0.22
     hip_width: float = 0.16
 
-    def clipped(self) -> "Pose":
+    def clipped(self) -> Pose:
         """The same pose with every angle inside :data:`LIMITS`."""
         def clip(v, name):
             lo, hi = LIMITS[name]

@@ -19,8 +19,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from rtmposelib.data.synth_figure import (FACE_FRONT, NUM_KEYPOINTS, Figure, place_figure, render_figure,
-                                          sample_colours, sample_pose)
+from rtmposelib.data.synth_figure import (
+    FACE_FRONT,
+    NUM_KEYPOINTS,
+    Figure,
+    place_figure,
+    render_figure,
+    sample_colours,
+    sample_pose,
+)
 
 OCCLUDER = 255                                  # id-map label of occluder pixels; 0 = background
 

@@ -52,7 +52,6 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
 def run(args: argparse.Namespace) -> int:
     from rtmposelib.eval.evaluate import evaluate
     from rtmposelib.models.pose_model import build_model
-
     from rtmposelib.zoo.download import resolve_checkpoint
     args.checkpoint, zoo_cfg = resolve_checkpoint(args.checkpoint, args.preset)     # zoo:NAME -> file, config
     cfg = zoo_cfg or checkpoint_run_config(args.checkpoint, args.preset)

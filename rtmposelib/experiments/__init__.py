@@ -14,17 +14,42 @@ Notebooks use ``from rtmposelib import experiments`` and the names re-exported h
 """
 from rtmposelib.experiments.demo import demo_metrics, pipeline_demo, posetrack_clip, write_synth_clip
 from rtmposelib.experiments.launch import gpu_count, torchrun_command
-from rtmposelib.experiments.runs import (COCO_STATS, SWEEP_BASE_STEP, PRETRAIN_RUN, STANDIN_RUN, TrainEval,
-                                         final_run_dir, load_trained, pretrain_config, run_checkpoint,
-                                         standin_config, step_config, step_metrics, train_and_evaluate)
-from rtmposelib.experiments.speed import (latency_frame, latency_metrics, pipeline_latency_frame,
-                                          pipeline_latency_metrics, speed_accuracy_frame)
-from rtmposelib.experiments.summaries import (explore, roadmap_metrics, roadmap_summary, sweep_metrics,
-                                              sweep_summary)
-from rtmposelib.experiments.tables import (complexity_frame, complexity_metrics, eval_metrics,
-                                           eval_protocols_frame, paper_reference_tables, samples_frame,
-                                           samples_metrics, shared_data_dir, table1_for_paper, table1_frame,
-                                           wholebody_oracle_frame)
+from rtmposelib.experiments.runs import (
+    COCO_STATS,
+    PRETRAIN_RUN,
+    STANDIN_RUN,
+    SWEEP_BASE_STEP,
+    TrainEval,
+    final_run_dir,
+    load_trained,
+    pretrain_config,
+    run_checkpoint,
+    standin_config,
+    step_config,
+    step_metrics,
+    train_and_evaluate,
+)
+from rtmposelib.experiments.speed import (
+    latency_frame,
+    latency_metrics,
+    pipeline_latency_frame,
+    pipeline_latency_metrics,
+    speed_accuracy_frame,
+)
+from rtmposelib.experiments.summaries import explore, roadmap_metrics, roadmap_summary, sweep_metrics, sweep_summary
+from rtmposelib.experiments.tables import (
+    complexity_frame,
+    complexity_metrics,
+    eval_metrics,
+    eval_protocols_frame,
+    paper_reference_tables,
+    samples_frame,
+    samples_metrics,
+    shared_data_dir,
+    table1_for_paper,
+    table1_frame,
+    wholebody_oracle_frame,
+)
 
 __all__ = [
     "COCO_STATS", "SWEEP_BASE_STEP", "PRETRAIN_RUN", "STANDIN_RUN", "TrainEval", "complexity_frame",

@@ -65,14 +65,14 @@ def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, 
     end-to-end ONNX: a user's RTMDet file, or ours from ``rtmpose detector export``) is given; otherwise
     a SynthPose clip of ``n_frames`` (0 = 8 at smoke scale, 60 otherwise) with its ground-truth boxes as
     the detector."""
+    import tempfile
+
     from rtmposelib.codecs import build_codec
     from rtmposelib.data.metainfo import get_metainfo
     from rtmposelib.infer.detector import GroundTruthDetector, RTMDetDetector
     from rtmposelib.infer.topdown import TopdownPipeline
     from rtmposelib.infer.tracker import PoseTracker
     from rtmposelib.infer.video import run_demo
-
-    import tempfile
 
     cfg, model = load_trained(results_root, scale)
     clip = posetrack_clip(samples_root) if detector_onnx else None

@@ -72,11 +72,11 @@ def pipeline_latency_frame(scale: str) -> pd.DataFrame:
     Weights are random: latency does not depend on them."""
     import torch
 
-    from rtmposelib.suite import paper
     from rtmposelib.config import preset
     from rtmposelib.detect.rtmdet import build_rtmdet_nano
     from rtmposelib.export.latency import time_runs
     from rtmposelib.models.pose_model import build_model
+    from rtmposelib.suite import paper
 
     s = get_scale(scale)
     warmup, runs = s.latency_runs

@@ -43,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.config import PRESETS
     from rtmposelib.export.gemm_probe import gemm_peak
     from rtmposelib.export.latency import measure_latency, table11
-
     from rtmposelib.zoo.download import is_zoo, parse
     from rtmposelib.zoo.registry import pose_run_config
 

@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from rtmposelib.export.onnx import export_onnx
     from rtmposelib.export.ort_runner import parity
     from rtmposelib.models.pose_model import build_model
-
     from rtmposelib.zoo.download import resolve_checkpoint
     args.checkpoint, zoo_cfg = resolve_checkpoint(args.checkpoint, args.preset)     # zoo:NAME -> file, config
     if zoo_cfg is not None:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import torch
 
 # numpy's BLAS reads its thread count at import, so its probe runs in a fresh 1-thread interpreter.

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_detector(spec: str, *, score_thr: float, ann_file: str | None = None):
     """A detector from ``gt:PATH`` | ``file:PATH`` | ``onnx:PATH`` | ``zoo:NAME[.onnx]``."""
-    from rtmposelib.infer.detector import GroundTruthDetector, RTMDetDetector, ResultsFileDetector
+    from rtmposelib.infer.detector import GroundTruthDetector, ResultsFileDetector, RTMDetDetector
 
     kind, _, path = spec.partition(":")
     if kind == "zoo":

@@ -21,8 +21,9 @@ to
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -188,7 +189,7 @@ class RTMDetDetector:
         self.person_label = person_label
 
     @classmethod
-    def from_onnx(cls, path: str | Path, *, threads: int = 1, **kwargs) -> "RTMDetDetector":
+    def from_onnx(cls, path: str | Path, *, threads: int = 1, **kwargs) -> RTMDetDetector:
         """Load an ONNX file with inputs (1, 3, H, W) and outputs named ``dets`` and ``labels``."""
         from rtmposelib.export.ort_runner import make_session
 
@@ -208,7 +209,7 @@ class RTMDetDetector:
         return cls(run, **kwargs)
 
     @classmethod
-    def from_torch(cls, module, **kwargs) -> "RTMDetDetector":
+    def from_torch(cls, module, **kwargs) -> RTMDetDetector:
         """Wrap a torch module whose forward(batch) returns (dets, labels) as the ONNX file would."""
         import torch
 

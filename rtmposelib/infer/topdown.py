@@ -43,7 +43,7 @@ class Poses:
     areas: np.ndarray
 
     @classmethod
-    def empty(cls, num_keypoints: int) -> "Poses":
+    def empty(cls, num_keypoints: int) -> Poses:
         z = np.zeros
         return cls(z((0, num_keypoints, 2), np.float32), z((0, num_keypoints), np.float32),
                    z((0, 4), np.float32), z(0, np.float32), z(0, np.float32), z((0, 2), np.float32),
@@ -52,7 +52,7 @@ class Poses:
     def __len__(self) -> int:
         return len(self.keypoints)
 
-    def select(self, index) -> "Poses":
+    def select(self, index) -> Poses:
         return Poses(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
 
     def to_coco(self, image_id: int | str, category_id: int = 1) -> list[dict]:

@@ -11,7 +11,6 @@ instance n, keypoint k and axis a in {x, y}:
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rtmposelib.experiments.runs import SWEEP_BASE_STEP, PRETRAIN_RUN, STANDIN_RUN, needs_pretrain
+from rtmposelib.experiments.runs import PRETRAIN_RUN, STANDIN_RUN, SWEEP_BASE_STEP, needs_pretrain
 from rtmposelib.roadmap import STEP_NAMES, for_step
 from rtmposelib.suite.scales import get_scale
 

@@ -11,8 +11,9 @@ import dataclasses
 import json
 import math
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -203,7 +203,7 @@ class StopSignal:
             raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: stopping now")
         self.requested = signal.Signals(signum).name
 
-    def __enter__(self) -> "StopSignal":
+    def __enter__(self) -> StopSignal:
         if threading.current_thread() is threading.main_thread():
             for sig in self.SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)

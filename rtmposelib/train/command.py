@@ -20,7 +20,6 @@ from dataclasses import replace
 
 from rtmposelib.config import PRESETS, preset, simcc_sigma
 
-
 # options that change the RunConfig (not allowed beside --config); --preset has a default, so it is not here
 CONFIG_OPTIONS = ("epochs", "batch_size", "lr", "warmup_iters", "stage2_epochs", "val_interval", "input_size",
                   "workers", "seed", "pretrain_heatmap", "init_backbone")
