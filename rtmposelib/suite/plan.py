@@ -82,6 +82,8 @@ def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
         Entry("speed_accuracy", "figures", {}, after=roadmap_runs, key_metric="points"),
         Entry("pipeline_video", "demo", {}, after=roadmap_runs, key_metric="fps_total"),
     ]
+    if s.name == "paper":               # the released checkpoints on the datasets on disk (trains nothing)
+        entries.append(Entry("zoo_eval", "released", {}, key_metric="evaluated"))
     entries.append(Entry("explorer", "all", {}, after=tuple(e.name for e in entries), key_metric="runs",
                          requires_success=False))
     return entries
