@@ -31,8 +31,10 @@ def test_committed_notebooks_are_thin_and_clean(path):
 
 
 def test_the_plan_uses_every_notebook():
-    assert {e.notebook for e in plan("cpu")} == {p.stem for p in NOTEBOOKS}
-    assert {e.notebook for e in plan("smoke")} == {p.stem for p in NOTEBOOKS}
+    paper_only = {"zoo_eval"}                       # needs the real datasets and the released weights
+    assert {e.notebook for e in plan("cpu")} == {p.stem for p in NOTEBOOKS} - paper_only
+    assert {e.notebook for e in plan("smoke")} == {p.stem for p in NOTEBOOKS} - paper_only
+    assert paper_only <= {e.notebook for e in plan("paper")}
 
 
 @pytest.fixture(scope="module")
