@@ -3,7 +3,9 @@
 The protocol of the official RTMPose configs (docs/official-behaviour.md "Evaluation"): the
 val dataset of ``cfg`` (ground-truth boxes, or a detection-results file when ``cfg.data.val_bbox_file``
 is set), crops without augmentation, flip test as ``cfg.flip_test``, rescoring by box score x mean
-keypoint score above 0.2, OKS-NMS at 0.9 per image, pycocotools with the dataset's sigmas.
+keypoint score above 0.2, OKS-NMS at 0.9 per image, pycocotools with the dataset's sigmas, each result
+with its input box (whose w x h is its area for APm / APl) and without the results that have no
+positive keypoint score (counted as ``num_dropped_no_positive_score``), as the official evaluator.
 
 Per dataset, as MMPose's configs for the paper's Tables 8 and 9:
 
