@@ -107,3 +107,21 @@ def test_one_warp_per_crop_equals_flip_then_warp_step_by_step(monkeypatch):
         geometric_only = warp_image(image, s.matrix, (192, 256))
         assert np.abs(geometric_only.astype(int) - crop.astype(int)).max() <= 1
     assert 5 <= flips <= 25
+
+
+def test_set_worker_threads():
+    import cv2
+    import pytest
+
+    from rtmposelib.data.augment import set_worker_threads
+
+    before = cv2.getNumThreads()
+    try:
+        set_worker_threads()
+        assert cv2.getNumThreads() == 1
+        set_worker_threads(2)
+        assert cv2.getNumThreads() == 2
+        with pytest.raises(ValueError, match="cv2_threads"):
+            set_worker_threads(0)
+    finally:
+        cv2.setNumThreads(before)

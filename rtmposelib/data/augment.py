@@ -1,17 +1,24 @@
 """RTMPose's top-down training pipeline, driven by :class:`rtmposelib.config.AugmentConfig`.
 
-Order as the official strong / weak pipelines (docs/official-behaviour.md "Training recipe"): GetBBoxCenterScale (done
-by the
-dataset) -> RandomFlip -> RandomHalfBody -> RandomBBoxTransform -> TopdownAffine (aspect fix, warp;
-UDP for heatmap pre-training) -> YOLOXHSVRandomAug -> Blur -> MedianBlur -> CoarseDropout.
-The full-image flip is folded into the warp matrix (a pixel-exact column permutation), so the large
-image is never copied. Randomness comes from one generator per sample, :func:`sample_rng`, so a
-(seed, epoch, index) always gives the same crop, in any DataLoader worker.
+Order as the official strong / weak pipelines (docs/official-behaviour.md "Training recipe"):
+GetBBoxCenterScale (done by the dataset) -> RandomFlip -> RandomHalfBody -> RandomBBoxTransform ->
+TopdownAffine (aspect fix, warp; UDP for heatmap pre-training) -> YOLOXHSVRandomAug -> Blur ->
+MedianBlur -> CoarseDropout.
+
+The geometric steps only move the box and the keypoints; their pixels are one ``cv2.warpAffine`` per
+crop, straight from the decoded image. The full-image flip is folded into that matrix (a column
+permutation; against flipping the image first, pixels differ by at most one grey level from OpenCV's
+fixed-point sampling, keypoints not at all), so the large image is never copied or written. The crop
+stays uint8 BGR through the photometric steps; normalisation to float comes after the pipeline.
+Randomness comes from one generator per sample, :func:`sample_rng`, so a (seed, epoch, index) always
+gives the same crop, in any DataLoader worker. :func:`set_worker_threads` is the per-worker OpenCV
+threading.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from rtmposelib.config import AugmentConfig
@@ -31,6 +38,18 @@ from rtmposelib.data.transforms import (
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The generator of one training sample; independent streams for every (seed, epoch, index)."""
     return np.random.default_rng([int(seed), int(epoch), int(index)])
+
+
+def set_worker_threads(cv2_threads: int = 1) -> None:
+    """OpenCV threading of one DataLoader worker process: ``cv2_threads`` threads (default 1).
+
+    The loader's workers are the parallelism (PyTorch already gives each worker one torch thread);
+    OpenCV's own pool, one thread per core by default, would put workers x cores threads on the cores
+    for crops too small (256x192) to split well. Call it from the loader's ``worker_init_fn``.
+    """
+    if cv2_threads < 1:
+        raise ValueError(f"cv2_threads must be >= 1, got {cv2_threads}")
+    cv2.setNumThreads(int(cv2_threads))
 
 
 @dataclass

@@ -45,6 +45,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from rtmposelib import losses
 from rtmposelib.config import RunConfig
+from rtmposelib.data.augment import set_worker_threads
 from rtmposelib.data.sources import build_datasets
 from rtmposelib.eval.evaluate import evaluate
 from rtmposelib.models.pose_model import build_model
@@ -94,6 +95,7 @@ def _seed_worker(worker_id: int) -> None:
     seed = torch.initial_seed() % 2**32                  # distinct per worker, fixed by the loader's generator
     np.random.seed(seed)
     random.seed(seed)
+    set_worker_threads(1)                                # OpenCV on one thread in each worker
 
 
 class _EpochSampler(Sampler):
