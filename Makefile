@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SCALE  ?= cpu
 PYTEST_ARGS ?=
 
-.PHONY: install test lint reproduce smoke lab bench clean-venv
+.PHONY: install test lint reproduce smoke lab bench bench-peer clean-venv
 
 # Create .venv when missing and install the project with its test extras; a second run does nothing
 # unless pyproject.toml changed.
@@ -39,6 +39,14 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Side by side with the official MMPose 1.3.2, installed in its own venv by the peer harness's setup.sh
+# (never a dependency of the project); each benchmark alternates the two sides in one run.
+PEER_VENV ?= /tmp/peer-venv
+PEER_DIR  ?= ../shared/peers/mmpose
+PEER_DATA ?= ../shared/data/coco
+bench-peer: $(STAMP)
+	$(BIN)/python benchmarks/bench_data_pipeline.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_data_pipeline.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,61 +1,245 @@
-"""Training-pipeline throughput: strong-stage crops/s at 256x192 on one worker (SynthPose data).
+"""Training data pipeline throughput: strong-stage crops/s at 256x192 in one process on one thread.
 
-Reference, measured in the same run on the same instances: the plain val-time path (decode the
-JPEG, crop the padded box, normalise) without augmentation or targets. Prints both and the ratio.
+Ours is ``TopdownCocoDataset[i]`` with the stage-1 pipeline of RTMPose-s: JPEG read and decode (every
+crop, no image cache), flip / half-body / random box transform folded into one affine warp, HSV jitter,
+blur, median blur, cutout, SimCC targets, normalisation to a float tensor.
 
-    python benchmarks/bench_data_pipeline.py [--size smoke] [--items 300]
+Reference, measured in the same run on the same instances:
+
+* with ``--peer-python`` and ``--peer-script`` (the official MMPose harness, run in its own Python):
+  MMPose's own ``CocoDataset`` and the config's ``train_pipeline``, started as a subprocess; the two sides
+  alternate round by round (``--rounds``, order swapped every round) so that load from other processes
+  hits both alike. The harness prints its per-transform breakdown, shown beside ours.
+* otherwise: the plain val-time path (decode, crop the padded box, normalise), no augmentation.
+
+Crops/s is the median over rounds; the per-transform breakdown of ours comes from a separate timed pass
+that wraps each step of the real pipeline with a timer (so the rate itself is measured unwrapped).
+
+    python benchmarks/bench_data_pipeline.py --data DIR [--peer-python PY --peer-script FILE]
+        [--rounds 3] [--seconds 8]
+
+DIR is a COCO-format root holding ``--ann`` and its images (default: a SynthPose smoke set).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import cv2
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")                           # one thread, as the harness (before numpy)
 
-from rtmposelib.codecs import build_codec
-from rtmposelib.config import PRESETS
-from rtmposelib.data.coco import TopdownCocoDataset
-from rtmposelib.data.metainfo import get_metainfo
-from rtmposelib.data.preprocess import normalize, warp_crop
-from rtmposelib.data.synthetic import make_synthpose
+import cv2  # noqa: E402
+import torch  # noqa: E402
+
+from rtmposelib.codecs import build_codec  # noqa: E402
+from rtmposelib.config import preset  # noqa: E402
+from rtmposelib.data import augment as augment_module  # noqa: E402
+from rtmposelib.data import coco as coco_module  # noqa: E402
+from rtmposelib.data.coco import TopdownCocoDataset  # noqa: E402
+from rtmposelib.data.metainfo import get_metainfo  # noqa: E402
+from rtmposelib.data.preprocess import normalize, warp_crop  # noqa: E402
+
+# Our steps, named after the MMPose transform they stand for: (row, module, attribute).
+# The flip draws its decision and moves keypoints / centre; its pixels are part of the one warp.
+STEPS = (
+    ("LoadImage", TopdownCocoDataset, "load_image"),
+    ("RandomFlip", augment_module, "flip_instance"),
+    ("RandomHalfBody", augment_module, "half_body"),
+    ("RandomBBoxTransform", augment_module, "random_bbox_transform"),
+    ("TopdownAffine", augment_module, "topdown_affine"),
+    ("YOLOXHSVRandomAug", augment_module, "hsv_jitter"),
+    ("Albumentation", augment_module, "box_blur"),
+    ("Albumentation", augment_module, "median_blur"),
+    ("Albumentation", augment_module, "coarse_dropout"),
+    ("GenerateTarget", None, "encode"),                        # the dataset's codec
+    ("PackPoseInputs", coco_module, "normalize"),
+    ("sample_rng", coco_module, "sample_rng"),
+)
+MMPOSE_ROWS = ("LoadImage", "GetBBoxCenterScale", "RandomFlip", "RandomHalfBody", "RandomBBoxTransform",
+               "TopdownAffine", "YOLOXHSVRandomAug", "Albumentation", "GenerateTarget", "PackPoseInputs")
 
 
-def _crops_per_second(fn, n: int) -> float:
+def build_dataset(ann_file: Path, image_dir: Path) -> TopdownCocoDataset:
+    cfg = preset("rtmpose-s")
+    dataset = TopdownCocoDataset(ann_file=ann_file, image_dir=image_dir, metainfo=get_metainfo("coco"),
+                                 codec=build_codec(cfg.codec), input_size=cfg.codec.input_size,
+                                 augment=cfg.aug_stage1, seed=0)
+    dataset.image_cache = None                                 # decode every crop, as MMPose's LoadImage
+    return dataset
+
+
+def crops_per_second(fn, n_items: int, seconds: float) -> float:
+    """Cycle fn(0..n_items-1) for at least ``seconds``; crops / wall time."""
     fn(0)                                                      # warm-up
-    start = time.perf_counter()
-    for i in range(n):
-        fn(i)
-    return n / (time.perf_counter() - start)
+    count, start = 0, time.perf_counter()
+    while True:
+        for i in range(n_items):
+            fn(i)
+        count += n_items
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return count / elapsed
+
+
+@contextlib.contextmanager
+def timed_steps(dataset: TopdownCocoDataset, acc: dict):
+    """Wrap every step of :data:`STEPS` with a timer adding to ``acc[row]`` (seconds); restored on exit."""
+    patched = []
+
+    def wrap(row, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                acc[row] = acc.get(row, 0.0) + time.perf_counter() - t0
+        return timed
+
+    for row, owner, name in STEPS:
+        owner = dataset.codec if owner is None else dataset if owner is TopdownCocoDataset else owner
+        patched.append((owner, name, name in vars(owner), getattr(owner, name)))
+        setattr(owner, name, wrap(row, getattr(owner, name)))
+    try:
+        yield
+    finally:
+        for owner, name, own, original in reversed(patched):
+            if own:
+                setattr(owner, name, original)
+            else:                                              # a method: drop the instance attribute
+                delattr(owner, name)
+
+
+def our_breakdown(dataset: TopdownCocoDataset, seconds: float) -> dict:
+    """ms per crop of each step (rows of :data:`STEPS`) and the rest of ``dataset[i]``."""
+    acc: dict = {}
+    n = len(dataset)
+    with timed_steps(dataset, acc):
+        dataset[0]
+        acc.clear()
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for i in range(n):
+                dataset[i]
+            count += n
+        total = time.perf_counter() - start
+    out = {row: 1e3 * t / count for row, t in acc.items()}
+    out["rest of the item"] = 1e3 * (total - sum(acc.values())) / count
+    return out
+
+
+def run_peer(python: str, script: str, data: Path, seconds: float) -> dict:
+    """One round of the official harness (strong pipeline, one repeat); its RESULT json."""
+    cmd = [python, script, "--seconds", str(seconds), "--repeats", "1", "--pipelines", "strong",
+           "--data", str(data)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    results = [line[len("RESULT "):] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not results:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"peer harness {script} failed (exit {proc.returncode}): {tail[0]}")
+    return json.loads(results[-1])
+
+
+def mmpose_rows(breakdown: dict) -> dict:
+    """The harness's ``NN_Name`` keys -> transform names (repeated transforms summed)."""
+    rows: dict = {}
+    for key, ms in breakdown.items():
+        name = key.split("_", 1)[1] if key[:2].isdigit() else key
+        rows[name] = rows.get(name, 0.0) + ms
+    return rows
+
+
+def print_breakdown(ours: dict, peer: dict | None) -> None:
+    print("  per-transform ms/crop" + (" (MMPose = the harness's own breakdown, all its rounds)" if peer else ""))
+    print(f"    {'step':28s} {'MMPose':>8s} {'ours':>8s}" if peer else f"    {'step':28s} {'ours':>8s}")
+    rows = list(MMPOSE_ROWS) + [r for r in ours if r not in MMPOSE_ROWS]
+    if peer:
+        rows += [r for r in peer if r not in rows]
+    for row in rows:
+        o = ours.get(row)
+        o_txt = f"{o:8.3f}" if o is not None else f"{'-':>8s}"
+        if peer:
+            p = peer.get(row)
+            p_txt = f"{p:8.3f}" if p is not None else f"{'-':>8s}"
+            print(f"    {row:28s} {p_txt} {o_txt}")
+        else:
+            print(f"    {row:28s} {o_txt}")
+    o_sum = sum(ours.values())
+    print(f"    {'sum':28s} " + (f"{sum(peer.values()):8.3f} " if peer else "") + f"{o_sum:8.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="smoke", help="SynthPose size (smoke | cpu | N)")
-    parser.add_argument("--items", type=int, default=300, help="crops timed per pipeline")
+    parser.add_argument("--data", type=Path, default=None, help="COCO-format root (default: SynthPose smoke)")
+    parser.add_argument("--ann", default="test_coco.json", help="annotation file inside --data")
+    parser.add_argument("--peer-python", default=None, help="Python of the official MMPose environment")
+    parser.add_argument("--peer-script", default=None, help="the official-side harness bench_data_pipeline.py")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median reported)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per side per round")
     args = parser.parse_args()
-    cv2.setNumThreads(1)                                       # one worker = one core
-    cfg = PRESETS["rtmpose-t"]
-    root = make_synthpose(args.size)
-    dataset = TopdownCocoDataset(ann_file=root / cfg.data.train_ann, image_dir=root / cfg.data.train_images,
-                                 metainfo=get_metainfo("coco"), codec=build_codec(cfg.codec),
-                                 input_size=cfg.codec.input_size, augment=cfg.aug_stage1)
-    n = len(dataset)
+    if (args.peer_python is None) != (args.peer_script is None):
+        parser.error("--peer-python and --peer-script go together")
+    if args.peer_python and args.data is None:
+        parser.error("--peer-* needs --data: both sides must read the same COCO-format sample")
+    cv2.setNumThreads(1)                                       # one worker = one core, as the harness
+    torch.set_num_threads(1)
 
-    def strong(i: int) -> None:
+    if args.data is None:
+        from rtmposelib.data.synthetic import make_synthpose
+        root, cfg = make_synthpose("smoke"), preset("rtmpose-s")
+        dataset = build_dataset(root / cfg.data.train_ann, root / cfg.data.train_images)
+        where = "SynthPose smoke"
+    else:
+        dataset = build_dataset(args.data / args.ann, args.data)
+        where = f"{args.data.name}/{args.ann}"
+    n = len(dataset)
+    print(f"{where}: {n} instances, strong stage, input 256x192, 1 process, cv2 {cv2.getNumThreads()} "
+          f"thread, torch {torch.get_num_threads()} thread, load average {os.getloadavg()[0]:.2f}")
+
+    def ours(i: int) -> None:
         dataset[i % n]
 
     def crop_only(i: int) -> None:
         inst = dataset.instances[i % n]
-        crop, _ = warp_crop(dataset.load_image(inst), inst.center, inst.scale * 1.25, cfg.codec.input_size)
+        crop, _ = warp_crop(dataset.load_image(inst), inst.center, inst.scale * 1.25, dataset.input_size)
         normalize(crop)
 
-    ref = _crops_per_second(crop_only, args.items)
-    ours = _crops_per_second(strong, args.items)
-    print(f"SynthPose {args.size}: {n} instances, input 256x192, one worker (pid {os.getpid()}, cv2 1 thread)")
-    print(f"  reference crop-only (decode + crop + normalise): {ref:8.1f} crops/s")
-    print(f"  strong stage-1 pipeline (+ aug + SimCC targets): {ours:8.1f} crops/s")
-    print(f"  ratio strong / crop-only: {ours / ref:.2f}")
+    our_rates, ref_rates, peer_rows = [], [], []
+    for r in range(args.rounds):
+        sides = ["ref", "ours"] if r % 2 == 0 else ["ours", "ref"]
+        for side in sides:
+            if side == "ours":
+                our_rates.append(crops_per_second(ours, n, args.seconds))
+            elif args.peer_python:
+                res = run_peer(args.peer_python, args.peer_script, args.data, args.seconds)
+                ref_rates.append(float(res["crops_per_s_median"]))
+                peer_rows.append(mmpose_rows(res["ms_per_crop_breakdown"]))
+            else:
+                ref_rates.append(crops_per_second(crop_only, n, args.seconds))
+        print(f"  round {r + 1}: ours {our_rates[-1]:7.1f}  {'MMPose' if args.peer_python else 'crop-only'} "
+              f"{ref_rates[-1]:7.1f} crops/s  ratio {our_rates[-1] / ref_rates[-1]:.2f}", flush=True)
+    breakdown = our_breakdown(dataset, max(2.0, args.seconds / 2))
+    peer = None
+    if peer_rows:
+        peer = {k: statistics.mean(rows.get(k, 0.0) for rows in peer_rows) for k in peer_rows[0]}
+    print_breakdown(breakdown, peer)
+    ours_med, ref_med = statistics.median(our_rates), statistics.median(ref_rates)
+    if args.peer_python:
+        print(f"  MMPose 1.3.2 strong pipeline (official harness): {ref_med:8.1f} crops/s ({1e3 / ref_med:.2f} ms)")
+        print(f"  ours, strong pipeline:                            {ours_med:8.1f} crops/s ({1e3 / ours_med:.2f} ms)")
+        print(f"  ratio ours / MMPose: {ours_med / ref_med:.2f} (median of {args.rounds} alternating rounds; "
+              f"load average now {os.getloadavg()[0]:.2f})")
+    else:
+        print(f"  reference crop-only (decode + crop + normalise): {ref_med:8.1f} crops/s")
+        print(f"  strong stage-1 pipeline (+ aug + SimCC targets): {ours_med:8.1f} crops/s")
+        print(f"  ratio strong / crop-only: {ours_med / ref_med:.2f}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
