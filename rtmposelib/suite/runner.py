@@ -158,11 +158,14 @@ def select(entries: Sequence[Entry], only: Sequence[str] | None) -> tuple[list[E
 
 def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path = "results",
               notebooks_dir: str | Path = NOTEBOOKS_DIR, jobs: int = 1, force: bool = False,
-              only: Sequence[str] | None = None, timeout: int | None = None, log=print) -> pd.DataFrame:
+              only: Sequence[str] | None = None, timeout: int | None = None, log=print,
+              pool_factory=None) -> pd.DataFrame:
     """Execute ``entries`` in dependency order; returns the summary (entry, status, seconds, metric).
 
     status: "ok" (ran), "cached" (hash matched a successful run), "failed", "blocked" (a dependency
-    did not succeed). ``force`` reruns the selected entries even when cached.
+    did not succeed). ``force`` reruns the selected entries even when cached. ``pool_factory``:
+    ``(max_workers=) -> pool`` where the entries run (default: local threads;
+    :mod:`rtmposelib.suite.executors` for Slurm jobs).
     """
     # absolute paths throughout: papermill changes the process-wide working directory while a notebook
     # runs (its cwd option), which would move relative paths under the feet of the other jobs
@@ -223,7 +226,7 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
     saved_env = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        with (pool_factory or ThreadPoolExecutor)(max_workers=max(1, jobs)) as pool:
             while pending or running:
                 while start_ready(pool):
                     pass
@@ -266,6 +269,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="paper scale: ImageNet CSPNeXt checkpoint for the runs the paper starts from ImageNet "
                              "(default: random init; smoke/cpu use the stand-in run instead)")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
+    parser.add_argument("--check", action="store_true",
+                        help="preflight, trains nothing: data layout, detection file, ImageNet backbone, GPUs, "
+                             "free disk, time per entry; exit 1 with one line per problem")
+    from rtmposelib.suite.executors import add_executor_arguments
+    add_executor_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -274,10 +282,17 @@ def run(args: argparse.Namespace) -> int:
         for e in entries:
             print(f"{e.name:45s} after {', '.join(e.after) or '-'}")
         return 0
+    if args.check:
+        from rtmposelib.suite.preflight import run_check
+        return run_check(args, entries)
+    from rtmposelib.suite.executors import make_pool
+    pool_factory = make_pool(args)                  # None: local threads
+    if pool_factory is not None and not args.jobs:
+        args.jobs = len(entries)                    # cluster: every ready entry is submitted at once
     jobs = args.jobs or (1 if args.scale == "paper" else max(1, min(4, os.cpu_count() or 1)))
     t0 = time.perf_counter()
     summary = run_suite(entries, scale=args.scale, results_root=args.results, notebooks_dir=args.notebooks,
-                        jobs=jobs, force=args.force, only=args.only)
+                        jobs=jobs, force=args.force, only=args.only, pool_factory=pool_factory)
     with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 60):
         print(summary.drop(columns="error").to_string(index=False))
     bad = summary[~summary["status"].isin(["ok", "cached"])]
