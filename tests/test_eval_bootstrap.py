@@ -45,6 +45,9 @@ def _noisy_results(ann: dict, seed: int) -> list[dict]:
 
 def test_unit_weights_give_pycocotools_ap(val_ann):
     results = _noisy_results(val_ann, 0)
+    k = np.asarray(results[0]["keypoints"]).reshape(-1, 3).copy()
+    k[:, 2] = 0.0                                                      # no positive score: dropped by both
+    results.append({**results[0], "keypoints": k.reshape(-1).tolist(), "score": 0.99})
     ap = coco_keypoint_eval(val_ann, results, sigmas=SIGMAS)["AP"]
     assert 0.05 < ap < 0.95
     assert weighted_ap(match_images(val_ann, results, sigmas=SIGMAS)) == pytest.approx(ap, abs=1e-12)
@@ -76,3 +79,27 @@ def test_bootstrap_is_reproducible_and_spread_around_the_ap(val_ann):
         weighted_ap(m, np.ones(m.num_images + 1))
     with pytest.raises(ValueError, match="at least 2"):
         bootstrap_ap(m, n=1)
+
+
+def test_paired_bootstrap_is_smaller_than_the_independent_bound_and_round_trips(val_ann, tmp_path):
+    from rtmposelib.eval.bootstrap import load_matches, paired_bootstrap_sd, save_matches
+
+    base = _noisy_results(val_ann, 3)
+    better = [{**r, "score": r["score"]} for r in base]                 # the same model, slightly changed
+    rng = np.random.default_rng(5)
+    for r in better[::3]:
+        k = np.asarray(r["keypoints"]).reshape(-1, 3).copy()
+        k[:, :2] += rng.normal(scale=3.0, size=(len(k), 2))
+        r["keypoints"] = k.reshape(-1).tolist()
+    a, b = (match_images(val_ann, x, sigmas=SIGMAS) for x in (better, base))
+    paired = paired_bootstrap_sd([(a, b)], n=100)
+    independent = np.hypot(bootstrap_ap(a, n=100, seed=1).std(), bootstrap_ap(b, n=100, seed=2).std())
+    assert 0 < paired < independent
+    path = save_matches(a, tmp_path / "m.npz")
+    back = load_matches(path)
+    assert weighted_ap(back) == weighted_ap(a)
+    with pytest.raises(FileNotFoundError):
+        load_matches(tmp_path / "absent.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a val-matches file"):
+        load_matches(tmp_path / "bad.npz")

@@ -5,7 +5,8 @@ number. Resampling the images with replacement and recomputing AP gives the spre
 *evaluation* noise), to set beside the spread over training seeds.
 
 The images are matched once, exactly as :func:`rtmposelib.eval.coco_eval.coco_keypoint_eval` scores
-them (OKS-NMS, then ``COCOeval(iouType="keypoints")``'s per-image matching). A resample only changes how
+them (OKS-NMS, results without a positive keypoint score dropped, then ``COCOeval(iouType="keypoints")``'s
+per-image matching). A resample only changes how
 often each image counts, so AP is recomputed from the matches with per-image weights, following
 ``COCOeval.accumulate`` (detections sorted by score once, 101 recall thresholds, precision made
 monotone from the right) for area "all" and ``maxDets`` 20. With all weights 1 this is pycocotools' AP.
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from pycocotools.cocoeval import COCOeval
 
-from rtmposelib.eval.coco_eval import load_coco, nms_per_image
+from rtmposelib.eval.coco_eval import _check_boxes, _coco_result, has_positive_score, load_coco, nms_per_image
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,10 @@ def match_images(ann_file: str | Path | dict, results: list[dict], *, sigmas: np
     truth of ``ann_file``, image by image, at area "all" and the largest ``maxDets``."""
     coco = load_coco(ann_file, use_area=use_area)
     sigmas = np.asarray(sigmas, dtype=np.float64)
+    with_box = _check_boxes(results)
     if nms_thr is not None:
         results = nms_per_image(results, sigmas, nms_thr)
-    dets = [{"image_id": r["image_id"], "category_id": int(r.get("category_id", 1)),
-             "keypoints": [float(v) for v in np.asarray(r["keypoints"], np.float64).reshape(-1)],
-             "score": float(r["score"])} for r in results]
+    dets = [_coco_result(r, with_box) for r in results if has_positive_score(r)]
     img_ids = sorted(coco.getImgIds())
     num_t = 10
     if not dets:
@@ -66,7 +66,7 @@ def match_images(ann_file: str | Path | dict, results: list[dict], *, sigmas: np
     p = evaluator.params
     if len(p.catIds) != 1:
         raise ValueError(f"the bootstrap expects one keypoint category, the annotations have {len(p.catIds)}")
-    max_det, n_img = p.maxDets[-1], len(p.imgIds)
+    max_det = p.maxDets[-1]
     position = {img: i for i, img in enumerate(img_ids)}
     scores, det_image, tps, fps = [], [], [], []
     gt_count = np.zeros(len(img_ids), np.int64)
@@ -127,3 +127,43 @@ def bootstrap_ap(m: ImageMatches, *, n: int = 200, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     k = m.num_images
     return np.asarray([weighted_ap(m, rng.multinomial(k, np.full(k, 1.0 / k))) for _ in range(n)])
+
+
+def paired_bootstrap_sd(pairs: list[tuple[ImageMatches, ImageMatches]], *, n: int = 200, seed: int = 0) -> float:
+    """Evaluation noise of a mean paired gain: the sd, over ``n`` resamples of the val images, of
+    ``mean_s [AP(after_s) - AP(before_s)]`` with every run scored on the *same* resampled images
+    (fractions). ``pairs``: (after, before) matches of one seed each, all on one val set."""
+    if not pairs:
+        raise ValueError("paired_bootstrap_sd needs at least one (after, before) pair")
+    k = pairs[0][0].num_images
+    if any(m.num_images != k for pair in pairs for m in pair):
+        raise ValueError("paired_bootstrap_sd: the runs were evaluated on val sets of different sizes")
+    if n < 2:
+        raise ValueError(f"a bootstrap needs at least 2 resamples, got {n}")
+    rng = np.random.default_rng(seed)
+    gains = []
+    for _ in range(n):
+        w = rng.multinomial(k, np.full(k, 1.0 / k))
+        gains.append(np.mean([weighted_ap(a, w) - weighted_ap(b, w) for a, b in pairs]))
+    return float(np.std(gains, ddof=1))
+
+
+def save_matches(m: ImageMatches, path: str | Path) -> Path:
+    """Write ``m`` as a compressed ``.npz`` (a few kB for a few hundred val people)."""
+    path = Path(path)
+    np.savez_compressed(path, det_image=m.det_image.astype(np.int32), tp=m.tp, fp=m.fp,
+                        gt_count=m.gt_count.astype(np.int32), rec_thrs=m.rec_thrs)
+    return path
+
+
+def load_matches(path: str | Path) -> ImageMatches:
+    """Read what :func:`save_matches` wrote; a missing or malformed file is a one-line error."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no val matches at {path}")
+    try:
+        with np.load(path) as f:
+            return ImageMatches(f["det_image"], f["tp"].astype(bool), f["fp"].astype(bool), f["gt_count"],
+                                f["rec_thrs"])
+    except (KeyError, ValueError, OSError) as exc:
+        raise ValueError(f"{path}: not a val-matches file ({exc})") from None

@@ -31,6 +31,7 @@ COCO_STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "
 SWEEP_BASE_STEP = "kernel7"          # the architecture the paper's Tables 2 and 3 sweep around
 PRETRAIN_RUN = "pretrain_heatmap/heatmap"
 STANDIN_RUN = "pretrain_heatmap/standin"
+VAL_MATCHES_FILE = "val_matches.npz"  # per-image val matches of a train_step run (the paired eval bootstrap)
 # the stand-in's augmentation: horizontal flip only (docs/decisions.md says why).
 STANDIN_AUG = AugmentConfig(half_body_prob=0.0, shift_prob=0.0, scale_prob=0.0, rotate_prob=0.0, hsv_gains=None,
                             blur_prob=0.0, median_blur_prob=0.0, cutout_prob=0.0)
@@ -134,7 +135,8 @@ def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str, boots
     GPU the training runs under torchrun (:mod:`rtmposelib.experiments.launch`).
 
     Besides the COCO stats (percent) the metrics hold ``ap_eval_sd``, the standard deviation of AP over
-    ``bootstrap`` resamples of the val images (:mod:`rtmposelib.eval.bootstrap`), and with EMA on
+    ``bootstrap`` resamples of the val images (:mod:`rtmposelib.eval.bootstrap`; the per-image matches
+    behind it are kept as ``out_dir/val_matches.npz`` for the paired bootstrap of gains), and with EMA on
     ``ap_ema`` / ``ap_live`` (the averaged and the live weights' AP) and ``ema_mean_abs_diff`` /
     ``ema_rel_diff`` (:func:`rtmposelib.train.ema.weight_difference`).
     """
@@ -148,9 +150,16 @@ def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str, boots
     run = train(cfg, Path(out_dir) / "checkpoints", max_iters=s.max_iters, distributed=s.name == "paper")
     train_s = time.perf_counter() - t0
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    ev, ap_sd = _evaluate_with_noise(run.eval_model, cfg, device=device, n=bootstrap, seed=cfg.train.seed)
+    ev, matches = _evaluate_with_matches(run.eval_model, cfg, device=device)
     metrics = {k: 100.0 * float(ev[k]) for k in COCO_STATS}
-    metrics.update(ap_eval_sd=100.0 * ap_sd)
+    metrics.update(ap_eval_sd=math.nan)
+    if matches is not None:
+        from rtmposelib.eval.bootstrap import bootstrap_ap, save_matches
+
+        save_matches(matches, Path(out_dir) / VAL_MATCHES_FILE)
+        if bootstrap >= 2:
+            metrics["ap_eval_sd"] = 100.0 * float(np.std(bootstrap_ap(matches, n=bootstrap, seed=cfg.train.seed),
+                                                         ddof=1))
     live, ema = getattr(run, "model", None), getattr(run, "ema_model", None)
     if live is not None and ema is not None:
         from rtmposelib.eval.evaluate import evaluate
@@ -168,12 +177,12 @@ def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str, boots
     return TrainEval(metrics, run.history, per_kpt if isinstance(per_kpt, pd.DataFrame) else pd.DataFrame())
 
 
-def _evaluate_with_noise(model, cfg: RunConfig, *, device: str, n: int, seed: int) -> tuple[dict, float]:
-    """:func:`rtmposelib.eval.evaluate.evaluate` of ``model`` and the bootstrap sd of its AP (fraction;
-    NaN where the dataset is not scored by COCO AP or ``n`` < 2)."""
+def _evaluate_with_matches(model, cfg: RunConfig, *, device: str):
+    """:func:`rtmposelib.eval.evaluate.evaluate` of ``model`` and its per-image matches
+    (:func:`rtmposelib.eval.bootstrap.match_images`; None where the dataset is not scored by COCO AP)."""
     from rtmposelib.codecs import build_codec
     from rtmposelib.data.sources import build_datasets
-    from rtmposelib.eval.bootstrap import bootstrap_ap, match_images
+    from rtmposelib.eval.bootstrap import match_images
     from rtmposelib.eval.coco_eval import load_coco
     from rtmposelib.eval.evaluate import protocol_for, score_results, with_annotation_categories
     from rtmposelib.eval.predict import predict
@@ -189,11 +198,10 @@ def _evaluate_with_noise(model, cfg: RunConfig, *, device: str, n: int, seed: in
     ev = score_results(dataset, results)
     ev.update(num_instances=len(dataset), skipped=dict(getattr(dataset, "skipped", {})))
     proto = protocol_for(meta.name)
-    if proto.metric == "pckh" or n < 2:
-        return ev, math.nan
+    if proto.metric == "pckh":
+        return ev, None
     results = with_annotation_categories(results, load_coco(dataset.ann_file, use_area=proto.use_area))
-    matches = match_images(dataset.ann_file, results, sigmas=meta.sigmas, use_area=proto.use_area)
-    return ev, float(np.std(bootstrap_ap(matches, n=n, seed=seed), ddof=1))
+    return ev, match_images(dataset.ann_file, results, sigmas=meta.sigmas, use_area=proto.use_area)
 
 
 def _finite(v) -> float | None:

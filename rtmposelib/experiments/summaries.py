@@ -2,7 +2,8 @@
 mean AP over seeds, and the paired gain (:mod:`rtmposelib.experiments.statistics`) -- over the previous
 step for the roadmap, over the sweep's base point (the final architecture's kernel / temperature) for
 the sweeps -- with its 95 % t-interval and whether it is resolved, beside the paper's gain and the
-evaluation noise (bootstrap sd of AP over val images, ``ap_eval_sd`` of each run). AP in percent.
+evaluation noise (bootstrap over val images: ``ap_eval_sd`` of each run, and for a gain the paired
+bootstrap of the runs' kept val matches). AP in percent.
 """
 from __future__ import annotations
 
@@ -45,18 +46,45 @@ def _by_seed(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({k: p.groupby("seed")["AP"].mean() for k, p in parts.items()})
 
 
-def _gain_eval_sd(eval_sd: pd.Series, ref_sd: pd.Series) -> pd.Series:
-    """Evaluation noise of a gain: sqrt(sd_a^2 + sd_b^2), the two evaluations taken as independent (an
-    upper bound when the two models err on the same images)."""
-    return np.sqrt(eval_sd.astype(float) ** 2 + ref_sd.astype(float) ** 2)
+def _gain_eval_sd(after: pd.DataFrame | None, before: pd.DataFrame | None, *, n: int = 200) -> float:
+    """Evaluation noise of the mean paired gain of ``after`` over ``before`` (runs of one point each),
+    in AP points: the paired bootstrap over val images (:func:`rtmposelib.eval.bootstrap.paired_bootstrap_sd`)
+    on the seeds both have with kept val matches; NaN without any."""
+    from rtmposelib.eval.bootstrap import load_matches, paired_bootstrap_sd
+    from rtmposelib.experiments.runs import VAL_MATCHES_FILE
+
+    if after is None or before is None or "path" not in after or "path" not in before:
+        return math.nan
+    files_a, files_b = ({int(seed): Path(p) / VAL_MATCHES_FILE for seed, p in zip(d["seed"], d["path"])}
+                        for d in (after, before))
+    seeds = sorted(s for s in set(files_a) & set(files_b) if files_a[s].is_file() and files_b[s].is_file())
+    if not seeds:
+        return math.nan
+    pairs = [(load_matches(files_a[s]), load_matches(files_b[s])) for s in seeds]
+    return 100.0 * paired_bootstrap_sd(pairs, n=n)
+
+
+def _sign_vs_paper(out: pd.DataFrame) -> pd.Series:
+    """Per row: "same" / "opposite" (a resolved gain against the paper's sign), "unresolved", or "" (no gain)."""
+    def one(gain: float, resolved: bool, paper_gain: float) -> str:
+        if not np.isfinite(gain):
+            return ""
+        if not resolved or not np.isfinite(paper_gain):
+            return "unresolved" if not resolved else ""
+        return "same" if np.sign(gain) == np.sign(paper_gain) else "opposite"
+    return pd.Series([one(g, bool(r), p) for g, r, p in zip(out["gain"].astype(float), out["resolved"],
+                                                             out["paper_gain"].astype(float))], index=out.index,
+                     dtype=object)
 
 
 def roadmap_summary(results_root: str | Path) -> pd.DataFrame:
     """Fig. 3 from the ``train_step`` runs under ``results_root`` (= results/<scale>): one row per step
     in roadmap order with ``n`` seeds, ``ap_mean``, ``ap_std``, the paper's AP; the paired gain over the
     previous step (``n_pairs``, ``gain``, ``gain_sd``, ``half_width``, ``ci_low``, ``ci_high``,
-    ``resolved``), ``paper_gain``; ``eval_sd`` (mean bootstrap sd of the step's AP over val images)
-    and ``gain_eval_sd`` (that of the gain); ``ap_live_mean`` and ``ema_mean_abs_diff`` for EMA runs."""
+    ``resolved``), ``paper_gain``, ``sign_vs_paper`` (same / opposite / unresolved); ``eval_sd`` (mean
+    bootstrap sd of the step's AP over val images) and ``gain_eval_sd`` (that of the mean gain, by a
+    paired bootstrap of the runs' kept val matches); ``ap_live_mean`` and ``ema_mean_abs_diff`` for EMA
+    runs."""
     runs = _runs(results_root, "train_step")
     parts, rows = {}, []
     for s in STEPS:
@@ -72,7 +100,9 @@ def roadmap_summary(results_root: str | Path) -> pd.DataFrame:
     gains = paired_columns(_by_seed(parts), [(n, names[i - 1] if i else None) for i, n in enumerate(names)])
     out = pd.concat([out, gains.drop(columns="point")], axis=1)
     out["paper_gain"] = out["paper_ap"].diff()
-    out["gain_eval_sd"] = _gain_eval_sd(out["eval_sd"], out["eval_sd"].shift(1))
+    out["gain_eval_sd"] = [_gain_eval_sd(parts[n], parts[names[i - 1]]) if i else math.nan
+                           for i, n in enumerate(names)]
+    out["sign_vs_paper"] = _sign_vs_paper(out)
     return out
 
 
@@ -80,7 +110,8 @@ def sweep_summary(results_root: str | Path, kind: str) -> pd.DataFrame:
     """Table 2 (``kind="kernel"``) or Table 3 (``kind="temperature"``) from the ``train_step`` runs of
     the final architecture (roadmap runs of that step are reused as the sweep's base point): per point
     ``n``, ``ap_mean``, ``ap_std``, ``eval_sd``, the paired gain over the base point with its interval
-    (as :func:`roadmap_summary`; NaN on the base row), ``gain_eval_sd``, the paper's AP and gain."""
+    (as :func:`roadmap_summary`; NaN on the base row), ``gain_eval_sd``, the paper's AP and gain, and
+    ``sign_vs_paper``."""
     if kind not in ("kernel", "temperature"):
         raise ValueError(f"kind must be 'kernel' or 'temperature', got {kind!r}")
     runs = _runs(results_root, "train_step")
@@ -101,13 +132,13 @@ def sweep_summary(results_root: str | Path, kind: str) -> pd.DataFrame:
     base_row = next((r for r, v in zip(out["row"], out[x]) if v == base_value), None)
     pairs = [(r, base_row if base_row is not None and r != base_row else None) for r in out["row"]]
     out = pd.concat([out, paired_columns(_by_seed(parts), pairs).drop(columns="point")], axis=1)
-    base_sd = out.loc[out["row"] == base_row, "eval_sd"].iloc[0] if base_row is not None else math.nan
-    out["gain_eval_sd"] = _gain_eval_sd(out["eval_sd"], pd.Series(base_sd, index=out.index)).where(
-        out["row"] != base_row)
+    out["gain_eval_sd"] = [_gain_eval_sd(parts[r], parts.get(ref)) if ref is not None else math.nan
+                           for r, ref in pairs]
     from rtmposelib.suite import paper
     ref = paper.paper_table(2 if kind == "kernel" else 3).iloc[:, 0]
     out["paper"] = [ref.get(r, math.nan) for r in out["row"]]
     out["paper_gain"] = out["paper"] - ref.get(base_row, math.nan) if base_row is not None else math.nan
+    out["sign_vs_paper"] = _sign_vs_paper(out)
     return out
 
 
