@@ -68,14 +68,17 @@ class Scale:
     # geometric augmentation magnitude (rotation, scale range, shift) of both stages; 1 = the paper's
     aug_strength: float = 1.0
     base_lr: float | None = None               # AdamW base learning rate of every run; None = the config's
+    # the model family trained with the final recipe, each size from its own initialisation (Fig. 1 / 5);
+    # () = model_sizes
+    family_sizes: tuple[str, ...] = ()
 
 
 _CPU = Scale(
-    name="cpu", data_source="synth:400:120", epochs=2, iters_per_epoch=74, batch_size=16, val_interval=2,
-    model_size="t", input_size=(96, 128), seeds=(0, 1, 2, 3, 4), roadmap_steps=None,
+    name="cpu", data_source="synth:400:80", epochs=2, iters_per_epoch=74, batch_size=16, val_interval=2,
+    model_size="t", input_size=(96, 128), seeds=(0, 1, 2, 3), roadmap_steps=None,
     kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0), sweep_seeds=(0, 1, 2),
     max_iters=None, num_workers=0, timeout=3600, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l"),
-    standin_images=800, standin_epochs=8, standin_lr=1e-3, aug_strength=0.25, base_lr=2e-3)
+    standin_images=800, standin_epochs=8, standin_lr=1e-3, aug_strength=0.25, base_lr=2e-3, family_sizes=("t", "s"))
 
 SCALES: dict[str, Scale] = {
     "smoke": Scale(
@@ -84,10 +87,10 @@ SCALES: dict[str, Scale] = {
         roadmap_steps=("baseline", "pretrain", "kernel7"),
         kernel_sizes=(1, 7), inv_temperatures=(1.0, 10.0), sweep_seeds=(0,), max_iters=2, num_workers=0,
         timeout=300, latency_runs=(2, 5), model_sizes=("t",), standin_images=16, standin_epochs=1,
-        standin_lr=1e-3),
+        standin_lr=1e-3, family_sizes=("t", "s")),
     "cpu": _CPU,
     "long": replace(_CPU, name="long", data_source="synth:400:400", epochs=4, seeds=tuple(range(10)),
-                    sweep_seeds=tuple(range(5)), val_interval=4, timeout=3 * 3600),
+                    sweep_seeds=tuple(range(5)), val_interval=4, timeout=3 * 3600, family_sizes=("t", "s", "m", "l")),
     "paper": Scale(
         name="paper", data_source="", epochs=PAPER_EPOCHS, iters_per_epoch=OFFICIAL_ITERS_PER_EPOCH,
         batch_size=256, val_interval=10, model_size=None, input_size=None,
