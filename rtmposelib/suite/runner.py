@@ -256,12 +256,17 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
     return summary
 
 
+def default_jobs(scale: str) -> int:
+    """Parallel entries when ``--jobs`` is not given: one per CPU core; 1 at paper scale (GPU runs)."""
+    return 1 if scale == "paper" else max(1, os.cpu_count() or 1)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="cpu", help="run scale (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="entries, notebooks or globs (plus dependencies)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="independent entries run in parallel, one thread each (default: the CPU count, "
-                             "at most 4; 1 at paper scale)")
+                        help="independent entries run in parallel, one thread each (default: the CPU count; "
+                             "1 at paper scale)")
     parser.add_argument("--force", action="store_true", help="rerun selected entries even when cached")
     parser.add_argument("--results", default="results", help="results root (default: results)")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), help="folder of the notebooks (default: the project's)")
@@ -289,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
     pool_factory = make_pool(args)                  # None: local threads
     if pool_factory is not None and not args.jobs:
         args.jobs = len(entries)                    # cluster: every ready entry is submitted at once
-    jobs = args.jobs or (1 if args.scale == "paper" else max(1, min(4, os.cpu_count() or 1)))
+    jobs = args.jobs or default_jobs(args.scale)
     t0 = time.perf_counter()
     summary = run_suite(entries, scale=args.scale, results_root=args.results, notebooks_dir=args.notebooks,
                         jobs=jobs, force=args.force, only=args.only, pool_factory=pool_factory)
