@@ -130,3 +130,14 @@ def test_cpu_scale_sets_the_learning_rate_of_every_run_and_paper_keeps_the_offic
         assert at_scale(for_step(step), "cpu").train.base_lr == SCALES["cpu"].base_lr
         assert at_scale(for_step(step), "paper").train.base_lr == for_step(step).train.base_lr
     assert at_scale(for_step("baseline"), "smoke").train.base_lr == for_step("baseline").train.base_lr
+
+
+def test_jobs_default_to_the_cores_except_at_paper_scale(monkeypatch):
+    import os
+
+    from rtmposelib.suite.runner import default_jobs
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert default_jobs("cpu") == default_jobs("long") == 6 and default_jobs("paper") == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_jobs("smoke") == 1
