@@ -25,7 +25,10 @@ def test_quality_focal_loss_by_hand():
     quality = torch.tensor([0.7, 0.0])
     loss = quality_focal_loss(logits, labels, quality)
     p = logits.sigmoid()
-    neg = lambda x, s: -torch.log(1 - s) * s ** 2    # BCE(x, 0) * sigmoid^2
+
+    def neg(x, s):
+        return -torch.log(1 - s) * s ** 2                 # BCE(x, 0) * sigmoid^2
+
     pos = F.binary_cross_entropy_with_logits(logits[0, 1], torch.tensor(0.7)) * (0.7 - p[0, 1]).abs() ** 2
     expected = torch.stack([neg(logits[0, 0], p[0, 0]) + pos, neg(logits[1, 0], p[1, 0]) + neg(logits[1, 1], p[1, 1])])
     torch.testing.assert_close(loss, expected)

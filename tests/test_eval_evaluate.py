@@ -141,7 +141,7 @@ def _gt_in_detection_crops(dataset, ann_file):
         x0, y0 = inst.center - inst.scale / 2
         x1, y1 = inst.center + inst.scale / 2
 
-        def iou(a):
+        def iou(a, x0=x0, y0=y0, x1=x1, y1=y1):
             bx, by, bw, bh = a["bbox"]
             w = max(0.0, min(x1, bx + bw) - max(x0, bx))
             h = max(0.0, min(y1, by + bh) - max(y0, by))

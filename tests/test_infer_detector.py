@@ -142,7 +142,9 @@ def test_torch_detector_sees_letterboxed_batch():
 
 
 def test_callable_detector_accepts_tensors():
-    fn = lambda img: (torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11.0]]), torch.tensor([0.9, 0.4]))
+    def fn(img):
+        return torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11.0]]), torch.tensor([0.9, 0.4])
+
     boxes, scores = CallableDetector(fn, score_thr=0.5)(np.zeros((20, 20, 3), np.uint8))
     np.testing.assert_allclose(boxes, [[0, 0, 10, 10]])
     assert CallableDetector(fn, nms_thr=0.5)(None)[0].shape == (1, 4)

@@ -148,7 +148,7 @@ def detect_dataset(model: RTMDet, dataset: DetectionDataset, *, batch_size: int 
     results = []
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
     for batch in loader:
-        for (dets, labels), image_id, ratio, (w, h) in zip(predict_batch(model, batch["image"]),
+        for (dets, _labels), image_id, ratio, (w, h) in zip(predict_batch(model, batch["image"]),
                                                            batch["image_id"], batch["ratio"], batch["orig_size"]):
             boxes = dets[:, :4].numpy() / ratio
             boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)

@@ -125,7 +125,7 @@ def measure_model(model: torch.nn.Module, onnx_path: str | Path, *, input_size: 
             add("ort", "cpu", "model", 1, lambda: runner.run(x))
             for n in people:
                 image, boxes = scene(n)
-                add("ort", "cpu", "end_to_end", n, lambda: runner(image, boxes))
+                add("ort", "cpu", "end_to_end", n, lambda image=image, boxes=boxes: runner(image, boxes))
         if "torch" in backends:
             xt = torch.from_numpy(x)
 
