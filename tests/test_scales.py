@@ -141,3 +141,22 @@ def test_jobs_default_to_the_cores_except_at_paper_scale(monkeypatch):
     assert default_jobs("cpu") == default_jobs("long") == 6 and default_jobs("paper") == 1
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert default_jobs("smoke") == 1
+
+
+@pytest.mark.parametrize("scale", ["cpu", "long"])
+def test_iterations_per_epoch_match_the_scales_data(scale):
+    """The recipe lengths are computed from Scale.iters_per_epoch: it must be the loader's real length
+    (checked where the scale's SynthPose set is already generated; generating it takes minutes)."""
+    from rtmposelib.data.sources import build_datasets
+    from rtmposelib.data.synthetic import cache_dir, synthpose_params
+    from rtmposelib.train.distributed import iters_per_epoch
+
+    s = get_scale(scale)
+    size = s.data_source.split(":", 1)[1]
+    params = synthpose_params(size)
+    label = f"n{params['n_train']}v{params['n_val']}"
+    if not (cache_dir() / f"{label}-s0-{params['hash']}").is_dir():
+        pytest.skip(f"SynthPose {size} is not generated in {cache_dir()} (the suite generates it)")
+    cfg = at_scale(for_step("kernel7"), scale)
+    train_set, _ = build_datasets(cfg)
+    assert iters_per_epoch(len(train_set), s.batch_size, drop_last=cfg.train.drop_last) == s.iters_per_epoch
