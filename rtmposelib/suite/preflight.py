@@ -17,6 +17,7 @@ realistic utilisation). Data loading often bounds small models, so read it as a 
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import zipfile
 from pathlib import Path
@@ -95,21 +96,25 @@ def entry_config(entry):
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _model_cost(model_cfg) -> tuple[float, int]:
+    """(GFLOPs as the model zoo counts them, parameters) of a model config."""
+    from rtmposelib.export.complexity import complexity
+    from rtmposelib.models.pose_model import build_model
+
+    return float(complexity(model_cfg)["gflops"]), sum(p.numel() for p in build_model(model_cfg).parameters())
+
+
 def estimate_hours(cfg, *, gpus: int, gpu_tflops: float = GPU_TFLOPS) -> float:
     """Training hours of ``cfg`` on ``gpus`` GPUs (module docstring)."""
-    from rtmposelib.export.complexity import complexity
-
-    flops_per_image = 3 * 2 * complexity(cfg.model)["gflops"] * 1e9
+    flops_per_image = 3 * 2 * _model_cost(cfg.model)[0] * 1e9
     images = cfg.train.epochs * COCO_TRAIN_INSTANCES
     return images * flops_per_image / (max(1, gpus) * gpu_tflops * 1e12) / 3600
 
 
 def checkpoint_gb(cfg) -> float:
     """Disk of one training run's checkpoints: weights, EMA copy and AdamW's two moments, float32."""
-    from rtmposelib.models.pose_model import build_model
-
-    n = sum(p.numel() for p in build_model(cfg.model).parameters())
-    return CHECKPOINT_COPIES * 4 * n * 4 / 1e9
+    return CHECKPOINT_COPIES * 4 * _model_cost(cfg.model)[1] * 4 / 1e9
 
 
 def preflight(entries, *, coco_root: str | Path, imagenet_backbone: str, results_root: str | Path,
