@@ -5,6 +5,8 @@ and p90 ms; model-only and end to end for 1, 3, 6 people; ONNX Runtime and PyTor
 (:mod:`rtmposelib.export.latency`). Weights are random: latency does not depend on them.
 
     rtmpose bench --presets t,s,m,l [--runs 200 --warmup 50] [--backends ort,torch] [--csv out.csv]
+
+``--int8`` adds ONNX Runtime fp32 against static int8 (:mod:`rtmposelib.export.quantize`), timed side by side.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="people per image for the end-to-end timing")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads (paper: 1)")
     parser.add_argument("--csv", help="also write every record (with the machine fingerprint) here")
+    parser.add_argument("--int8", action="store_true",
+                        help="also time each preset's int8 ONNX file against its fp32 file, alternating")
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -63,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"GEMM peak FP32 ({args.threads} thread): torch {peak['torch_gflops']:.1f} GFLOP/s, numpy "
           f"{peak['numpy_gflops']:.1f} GFLOP/s")
     print(format_table(table11(records)))
+    if args.int8:
+        from rtmposelib.export.quantize import int8_latency
+        int8 = int8_latency(names, runs=args.runs, warmup=args.warmup, threads=args.threads)
+        print("ONNX Runtime fp32 vs int8 (static QDQ, per-channel; fp32 and int8 alternating):")
+        print(int8.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         records.to_csv(args.csv, index=False)
