@@ -1,7 +1,8 @@
 """The paper's roadmap (Fig. 3, Sections 3.1-3.4) as a chain of named config deltas.
 
 Each step is applied on top of the step before it, starting from the trimmed SimCC baseline (SimCC*)
-on CSPNeXt-m. ``paper_ap`` is the COCO val AP that Fig. 3 / the text report after that step.
+on CSPNeXt-m. ``paper_ap`` is the COCO val AP that Fig. 3 / the text report after that step (read from
+:mod:`rtmposelib.reference`).
 """
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from rtmposelib.config import BASE_AUG, STRONG_AUG, WEAK_AUG, RunConfig, rtmpose
 class Step:
     name: str                                   # key used in results/ and on the command line
     label: str                                  # as printed in Fig. 3
-    paper_ap: float                             # COCO val AP after this step
     apply: Callable[[RunConfig], RunConfig]     # delta on the previous step's config
+
+    @property
+    def paper_ap(self) -> float:
+        """COCO val AP after this step in the paper (Fig. 3)."""
+        from rtmposelib.reference import paper_value
+
+        return paper_value("fig3", self.name, "AP")
 
 
 def _baseline(size: str = "m") -> RunConfig:
@@ -36,24 +43,24 @@ def _with(cfg: RunConfig, part: str, **changes) -> RunConfig:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("baseline", "SimCC*", 69.7, lambda c: c),
+    Step("baseline", "SimCC*", lambda c: c),
     # init_backbone is filled in by the suite with the checkpoint of the heatmap pre-training run
-    Step("pretrain", "+ heatmap pre-training", 70.3, lambda c: _with(c, "train", init_backbone="heatmap")),
-    Step("ema", "+ EMA", 70.4, lambda c: _with(c, "train", ema=True)),
-    Step("flat_cosine", "+ flat cosine", 70.7, lambda c: _with(c, "train", lr_schedule="flat_cosine")),
-    Step("two_stage_aug", "+ two-stage aug, no decay on norm", 71.2,
+    Step("pretrain", "+ heatmap pre-training", lambda c: _with(c, "train", init_backbone="heatmap")),
+    Step("ema", "+ EMA", lambda c: _with(c, "train", ema=True)),
+    Step("flat_cosine", "+ flat cosine", lambda c: _with(c, "train", lr_schedule="flat_cosine")),
+    Step("two_stage_aug", "+ two-stage aug, no decay on norm",
          lambda c: replace(_with(c, "train", stage2_epochs=max(1, round(c.train.epochs / 7)),
                                  decay_norm_and_bias=False),
                            aug_stage1=STRONG_AUG, aug_stage2=WEAK_AUG)),
-    Step("feature_dim", "+ feature dim 256", 71.4, lambda c: _with(c, "model", hidden_dims=256)),
-    Step("gau", "+ GAU", 71.9, lambda c: _with(c, "model", use_gau=True)),
-    Step("temperature", "+ temperature 1/tau=10", 72.7,
+    Step("feature_dim", "+ feature dim 256", lambda c: _with(c, "model", hidden_dims=256)),
+    Step("gau", "+ GAU", lambda c: _with(c, "model", use_gau=True)),
+    Step("temperature", "+ temperature 1/tau=10",
          lambda c: _with(c, "loss", beta=10.0, label_softmax=True, label_beta=10.0)),
-    Step("separate_sigma", "+ separate sigma", 72.8,
+    Step("separate_sigma", "+ separate sigma",
          lambda c: _with(c, "codec", sigma=simcc_sigma(c.codec.input_size, c.codec.split_ratio))),
-    Step("kernel7", "+ 7x7 kernel", 73.3, lambda c: _with(c, "model", final_kernel_size=7)),
+    Step("kernel7", "+ 7x7 kernel", lambda c: _with(c, "model", final_kernel_size=7)),
     # 210 -> 420 epochs; the weak stage keeps its length (the official 420e config: last 30 epochs)
-    Step("more_epochs", "+ 420 epochs", 73.7, lambda c: _with(c, "train", epochs=2 * c.train.epochs)),
+    Step("more_epochs", "+ 420 epochs", lambda c: _with(c, "train", epochs=2 * c.train.epochs)),
 )
 STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
 

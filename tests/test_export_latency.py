@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -74,8 +75,8 @@ def test_table11_ratios_by_hand():
         for backend, factor in (("ort", 1.0), ("torch", 1.5)):
             rows.append({"preset": name, "gmacs": 1.0, "backend": backend, "device": "cpu",
                          "mode": "model", "people": 1, "median_ms": ms * factor, "p90_ms": ms * 1.1,
-                         "peak_share": 0.1, "paper_cpu_ms": latency.PAPER_CPU_MS[name],
-                         "paper_gpu_ms": latency.PAPER_GPU_MS[name], **fp})
+                         "peak_share": 0.1, "paper_cpu_ms": latency.paper_latency_ms(name)["cpu"],
+                         "paper_gpu_ms": latency.paper_latency_ms(name)["gpu"], **fp})
         rows.append({**rows[-1], "backend": "ort", "mode": "end_to_end", "people": 3, "median_ms": 9.0})
     table = latency.table11(pd.DataFrame(rows)).set_index("preset")
     assert table.loc["rtmpose-m", "ratio_to_t"] == pytest.approx(3.5)
@@ -87,8 +88,10 @@ def test_table11_ratios_by_hand():
 
 
 def test_paper_columns():
-    assert [latency.PAPER_CPU_MS[f"rtmpose-{s}"] for s in "tsml"] == [3.204, 4.481, 11.060, 18.847]
-    assert [latency.PAPER_GPU_MS[f"rtmpose-{s}"] for s in "tsml"] == [1.064, 1.392, 2.288, 3.459]
+    assert [latency.paper_latency_ms(f"rtmpose-{s}")["cpu"] for s in "tsml"] == [3.204, 4.481, 11.060, 18.847]
+    assert [latency.paper_latency_ms(f"rtmpose-{s}")["gpu"] for s in "tsml"] == [1.064, 1.392, 2.288, 3.459]
+    assert latency.paper_latency_ms("rtmpose-l-wholebody-384x288") == {"cpu": 44.581, "gpu": 7.678}
+    assert math.isnan(latency.paper_latency_ms("rtmpose-x-384x288")["cpu"])
 
 
 def test_measure_latency_preset():

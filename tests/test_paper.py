@@ -72,3 +72,27 @@ def test_markdown_and_latex_exports(tmp_path):
     tex = (tmp_path / "table3_side_by_side.tex").read_text()
     assert "\\begin{tabular}" in tex and "73.1" in tex
     assert pd.read_csv(tmp_path / "table3_side_by_side.csv").shape == (4, 6)
+
+
+def _float_literals(path):
+    import ast
+
+    return {(node.value, node.lineno) for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, float)}
+
+
+def test_paper_numbers_have_one_definition():
+    """The paper's numbers with three decimals (latencies, Table 1's sizes, ...) appear as literals only
+    in ``rtmposelib/reference/paper_tables.csv``: no library module repeats them."""
+    from pathlib import Path
+
+    import rtmposelib
+
+    values = paper.paper_values()["value"].dropna()
+    distinctive = {float(v) for v in values if v >= 0.1 and round(v, 2) != v}
+    assert len(distinctive) > 25
+    package = Path(rtmposelib.__file__).parent
+    repeated = [f"{p.relative_to(package)}:{line} {value}" for p in sorted(package.rglob("*.py"))
+                if "reference" not in p.relative_to(package).parts
+                for value, line in _float_literals(p) if value in distinctive]
+    assert not repeated, f"paper numbers repeated outside reference/paper_tables.csv: {repeated}"

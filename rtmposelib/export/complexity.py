@@ -37,12 +37,9 @@ from rtmposelib.config import ModelConfig
 from rtmposelib.models.gau import Scale, ScaleNorm
 from rtmposelib.models.pose_model import build_model
 
-# The paper's Table 1 (ResNet-50, 256 x 192): total GFLOPs, total params (M), head GFLOPs, head params (M)
-PAPER_TABLE1: dict[str, dict[str, float]] = {
-    "Heatmap": dict(gflops=5.45, params_m=34.00, head_gflops=1.425, head_params_m=10.492),
-    "SimCC": dict(gflops=5.50, params_m=36.75, head_gflops=1.472, head_params_m=13.245),
-    "SimCC*": dict(gflops=4.03, params_m=23.59, head_gflops=0.002, head_params_m=0.079),
-}
+# our quantity -> the paper's Table 1 column (ResNet-50, 256 x 192; values in rtmposelib.reference)
+TABLE1_COLUMNS: dict[str, str] = {"gflops": "Total FLOPs(G)", "params_m": "Total Params(M)",
+                                  "head_gflops": "Head FLOPs(G)", "head_params_m": "Head Params(M)"}
 TABLE1_CONFIGS: dict[str, ModelConfig] = {
     "Heatmap": ModelConfig(backbone="resnet50", head="heatmap"),
     "SimCC": ModelConfig(backbone="resnet50", head="simcc"),
@@ -149,6 +146,9 @@ def table1() -> pd.DataFrame:
     0, as the paper (see the module docstring). SimCC*'s head GFLOPs (0.0024) differ from the printed
     0.002 by 20 % only because the paper prints three decimals.
     """
+    from rtmposelib.reference import paper_table
+
+    reference = paper_table(1)
     rows = []
     for method, cfg in TABLE1_CONFIGS.items():
         c = complexity(cfg, count_relu=False)
@@ -156,7 +156,7 @@ def table1() -> pd.DataFrame:
                     head_params_m=c["head_params"] / 1e6)
         row: dict[str, object] = {"method": method}
         for q, value in ours.items():
-            paper = PAPER_TABLE1[method][q]
+            paper = float(reference.loc[method, TABLE1_COLUMNS[q]])
             row.update({q: value, f"{q}_paper": paper, f"{q}_rel_diff": (value - paper) / paper})
         rows.append(row)
     return pd.DataFrame(rows).set_index("method")

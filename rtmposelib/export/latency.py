@@ -17,6 +17,7 @@ column is TensorRT FP16 on a GTX 1660 Ti, so a GPU number here is comparable in 
 """
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,17 +33,22 @@ from rtmposelib.export.gemm_probe import gemm_peak, share_of_peak
 from rtmposelib.export.onnx import export_onnx
 from rtmposelib.export.ort_runner import OrtPoseRunner, preprocess_boxes
 
-# Table 11 of the paper: ONNX Runtime on an i7-11700 with 1 thread (CPU) and TensorRT FP16 on a
-# GTX 1660 Ti (GPU), milliseconds, 256x192 unless the name says otherwise.
-PAPER_CPU_MS: dict[str, float] = {
-    "rtmpose-t": 3.204, "rtmpose-s": 4.481, "rtmpose-m": 11.060, "rtmpose-l": 18.847,
-    "rtmpose-m-wholebody": 13.496, "rtmpose-l-wholebody": 23.410, "rtmpose-l-wholebody-384x288": 44.581,
-}
-PAPER_GPU_MS: dict[str, float] = {
-    "rtmpose-t": 1.064, "rtmpose-s": 1.392, "rtmpose-m": 2.288, "rtmpose-l": 3.459,
-    "rtmpose-m-wholebody": 4.000, "rtmpose-l-wholebody": 5.673, "rtmpose-l-wholebody-384x288": 7.678,
-}
 NOT_MEASURED = "not measured"
+
+
+def paper_latency_ms(preset: str) -> dict[str, float]:
+    """The paper's Table 11 latency of a preset, {"cpu": ms, "gpu": ms} (NaN when not in the table).
+
+    CPU: ONNX Runtime on an i7-11700 with 1 thread; GPU: TensorRT FP16 on a GTX 1660 Ti; 256x192 unless
+    the name says otherwise. The numbers are read from :mod:`rtmposelib.reference`.
+    """
+    from rtmposelib.reference import paper_value
+
+    m = re.fullmatch(r"rtmpose-([tsmlx])(-wholebody)?(?:-(\d+x\d+))?", preset)
+    if not m:
+        return {"cpu": float("nan"), "gpu": float("nan")}
+    row = f"{'WholeBody' if m.group(2) else 'COCO'} / RTMPose-{m.group(1)}" + (f" {m.group(3)}" if m.group(3) else "")
+    return {"cpu": paper_value(11, row, "CPU(ms)"), "gpu": paper_value(11, row, "GPU(ms)")}
 
 
 def time_runs(fn: Callable[[], object], *, runs: int = 200, warmup: int = 50) -> dict[str, float]:
@@ -208,8 +214,8 @@ def measure_latency(presets, *, backends=("ort", "torch"), people=(1, 3, 6), run
                 rows.append({"preset": name, "input_size": f"{size[1]}x{size[0]}", "gmacs": gmacs,
                              "params": count_params(model), **rec, "achieved_gflops": achieved,
                              "peak_gflops": peak_gflops, "peak_share": share,
-                             "paper_cpu_ms": PAPER_CPU_MS.get(name, np.nan),
-                             "paper_gpu_ms": PAPER_GPU_MS.get(name, np.nan), **fingerprint})
+                             "paper_cpu_ms": paper_latency_ms(name)["cpu"],
+                             "paper_gpu_ms": paper_latency_ms(name)["gpu"], **fingerprint})
     return pd.DataFrame(rows)
 
 
@@ -244,7 +250,7 @@ def table11(records: pd.DataFrame, *, reference: str = "rtmpose-t") -> pd.DataFr
     ref = table[table["preset"] == reference]
     if len(ref):
         table["ratio_to_t"] = table[ours] / ref[ours].iloc[0]
-        table["paper_ratio_to_t"] = table["paper_cpu_ms"] / PAPER_CPU_MS[reference]
+        table["paper_ratio_to_t"] = table["paper_cpu_ms"] / paper_latency_ms(reference)["cpu"]
     return table
 
 

@@ -1,64 +1,18 @@
-"""The paper's numbers (Jiang et al. 2023, Tables 1-12 and the Fig. 3 roadmap), next to ours.
+"""The paper's numbers next to ours: side-by-side tables and their markdown / LaTeX exports.
 
-The values are transcribed from the paper's text into ``reference/paper_tables.csv`` in long form
-(table, row, column, value, note): one number per line, so that any of our measurements can be joined
-to the number it reproduces. ``table`` is "1" ... "12", "fig3" (the roadmap bars, the same numbers as
-``rtmposelib.roadmap.STEPS[*].paper_ap``) or "text" (AP values quoted in Sec. 3.4 only). Cells the
-paper leaves empty or marks "N/A"/"unstable" have no value (NaN) and say so in ``note``.
-
+The numbers themselves live in :mod:`rtmposelib.reference` (``reference/paper_tables.csv``);
+``paper_table`` and ``paper_values`` are that module's, imported here for the notebooks.
 Table markdown is written here (pandas' ``to_markdown`` needs ``tabulate``, which we do not depend on).
 """
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from importlib import resources
 
 import pandas as pd
 
-COLUMNS = ("table", "row", "column", "value", "note")
+from rtmposelib.reference import paper_table, paper_values, table_key
 
-
-@lru_cache(maxsize=1)
-def _all_tables() -> pd.DataFrame:
-    path = resources.files("rtmposelib") / "reference" / "paper_tables.csv"
-    with resources.as_file(path) as p:
-        df = pd.read_csv(p, dtype={"table": str, "row": str, "column": str, "note": str},
-                         keep_default_na=False, na_values={"value": [""]})
-    if tuple(df.columns) != COLUMNS:
-        raise ValueError(f"{path}: expected columns {COLUMNS}, got {tuple(df.columns)}")
-    df["value"] = df["value"].astype(float)
-    return df
-
-
-def paper_values() -> pd.DataFrame:
-    """Every transcribed number: a long DataFrame with columns table, row, column, value, note."""
-    return _all_tables().copy()
-
-
-def _table_key(table: int | str) -> str:
-    key = str(table).lower().replace("fig. ", "fig").replace("fig ", "fig")
-    known = sorted(set(_all_tables()["table"]))
-    if key not in known:
-        raise ValueError(f"no paper table {table!r}; transcribed tables are {known}")
-    return key
-
-
-def paper_table(table: int | str, *, wide: bool = True) -> pd.DataFrame:
-    """One table of the paper.
-
-    ``wide=True`` gives the table's own layout (index = row, one column per paper column, in the
-    paper's order); ``wide=False`` the long rows (row, column, value, note).
-    """
-    df = _all_tables()
-    part = df[df["table"] == _table_key(table)].drop(columns="table").reset_index(drop=True)
-    if not wide:
-        return part
-    rows = list(dict.fromkeys(part["row"]))
-    cols = list(dict.fromkeys(part["column"]))
-    out = part.pivot(index="row", columns="column", values="value").reindex(index=rows, columns=cols)
-    out.index.name, out.columns.name = "row", None
-    return out
+__all__ = ["export_side_by_side", "paper_table", "paper_values", "side_by_side", "to_latex", "to_markdown"]
 
 
 def _as_long(ours: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +73,7 @@ def export_side_by_side(ours: pd.DataFrame, table: int | str, out_dir, *, digits
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     joined = side_by_side(ours, table)
-    key = _table_key(table)
+    key = table_key(table)
     stem = f"{'table' if key.isdigit() else ''}{key}_side_by_side"
     joined.to_csv(out / f"{stem}.csv", index=False)
     (out / f"{stem}.md").write_text(to_markdown(joined, digits=digits))
