@@ -39,7 +39,7 @@ def coco(tmp_path):
 def test_eval_sample_is_the_pipeline_letterbox(coco):
     ann, images = coco
     ds = DetectionDataset(ann_file=ann, image_dir=images)
-    assert len(ds) == 2 and dict(ds.skipped) == {"crowd": 1, "zero_area_box": 1}
+    assert len(ds) == 2 and dict(ds.skipped) == {"crowd": 1, "non_positive_box": 1}
     item = ds[0]
     ref, ratio = letterbox(cv2.imread(str(images / "a.png")), (320, 320))
     assert torch.equal(item["image"], torch.from_numpy(ref[0])) and item["ratio"] == ratio == 0.8

@@ -48,7 +48,7 @@ def test_ground_truth_boxes_clipped_like_mmpose(coco_file):
     # second box clipped to (W - 1, H - 1) = (99, 79); the box right of the image has zero area
     np.testing.assert_allclose(boxes, [[10, 20, 40, 60], [90, 70, 99, 79]])
     np.testing.assert_array_equal(scores, [1, 1])
-    assert dict(det.skipped) == {"crowd": 1, "zero_area_box": 1, "no_keypoints": 1}
+    assert dict(det.skipped) == {"crowd": 1, "non_positive_box": 1, "no_keypoints": 1}
     assert len(GroundTruthDetector(coco_file, require_keypoints=False)(None, key=7)[0]) == 3
     np.testing.assert_allclose(det(None, key="some/dir/000000000007.jpg")[0], boxes)
     assert det(None, key="empty.jpg")[0].shape == (0, 4)          # an image without people

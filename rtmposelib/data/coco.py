@@ -29,6 +29,7 @@ from rtmposelib.data.augment import TopdownAugment, sample_rng, topdown_affine
 from rtmposelib.data.bbox import xywh_to_clipped_xyxy, xyxy_to_center_scale
 from rtmposelib.data.image_cache import DecodedImageCache
 from rtmposelib.data.metainfo import MetaInfo
+from rtmposelib.data.person_filter import person_skip_reason
 from rtmposelib.data.preprocess import normalize
 
 
@@ -215,13 +216,9 @@ class TopdownCocoDataset(TopdownDataset):
                 raise ValueError(f"{where} has bbox {ann['bbox']}, expected [x, y, w, h]")
             raw = raw.reshape(k_src, 3)
             xyxy = xywh_to_clipped_xyxy(ann["bbox"], (img["width"], img["height"]))
-            num_keypoints = ann.get("num_keypoints", np.count_nonzero(raw[:, :2].max(axis=1)))
-            if ann.get("iscrowd", 0):
-                self.skipped["crowd"] += 1
-            elif num_keypoints == 0 or raw[:, :2].max() <= 0:
-                self.skipped["no_keypoints"] += 1
-            elif xyxy[2] <= xyxy[0] or xyxy[3] <= xyxy[1]:
-                self.skipped["non_positive_box"] += 1
+            reason = person_skip_reason(ann, (img["width"], img["height"]), keypoints=raw)
+            if reason:
+                self.skipped[reason] += 1
             elif self._image_ok(img):
                 self._add_gt(ann, img, raw, xyxy)
 

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from rtmposelib.data.person_filter import person_skip_reason
 from rtmposelib.infer.detector import DET_MEAN, DET_STD, PAD_VALUE, letterbox
 
 
@@ -56,12 +57,10 @@ class DetectionDataset(Dataset):
         self.epoch = 0
         self.skipped: dict[str, int] = defaultdict(int)
         boxes: dict[int, list] = defaultdict(list)
-        known = {img["id"] for img in images}
+        sizes = {img["id"]: (img["width"], img["height"]) for img in images}
+        known = set(sizes)
         for ann in annotations:
             if ann.get("category_id") != category_id:
-                continue
-            if ann.get("iscrowd", 0):
-                self.skipped["crowd"] += 1
                 continue
             if ann.get("image_id") not in known:
                 raise ValueError(f"{self.ann_file}: annotation {ann.get('id')} refers to unknown image "
@@ -70,8 +69,9 @@ class DetectionDataset(Dataset):
                 x, y, w, h = (float(v) for v in ann["bbox"])
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"{self.ann_file}: annotation {ann.get('id')} has no bbox of 4 numbers") from None
-            if not (w > 0 and h > 0):
-                self.skipped["zero_area_box"] += 1
+            reason = person_skip_reason(ann, sizes[ann["image_id"]], require_keypoints=False)
+            if reason:
+                self.skipped[reason] += 1
                 continue
             boxes[ann["image_id"]].append([x, y, x + w, y + h])
         self.images = [img for img in images if not train or boxes.get(img["id"])]   # filter_empty_gt

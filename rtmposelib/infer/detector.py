@@ -28,7 +28,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from rtmposelib.data.bbox import xywh_to_clipped_xyxy
 from rtmposelib.data.coco import load_json
+from rtmposelib.data.person_filter import person_skip_reason
 from rtmposelib.infer.pose_nms import box_nms
 
 DET_MEAN = (103.53, 116.28, 123.675)   # BGR order, applied to the BGR image (no swap)
@@ -91,22 +93,14 @@ class GroundTruthDetector:
         for ann in coco["annotations"]:
             if ann.get("category_id", category_id) != category_id:
                 continue
-            if ann.get("iscrowd", 0):
-                self.skipped["crowd"] += 1
-                continue
-            if require_keypoints and not _has_keypoints(ann):
-                self.skipped["no_keypoints"] += 1
-                continue
-            if ann["image_id"] not in sizes:
+            if ann.get("image_id") not in sizes:
                 raise ValueError(f"{ann_file}: annotation {ann.get('id')} refers to unknown image "
-                                 f"{ann['image_id']}")
-            w_img, h_img = sizes[ann["image_id"]]
-            x, y, w, h = ann["bbox"]
-            x1, y1 = np.clip(x, 0, w_img - 1), np.clip(y, 0, h_img - 1)
-            x2, y2 = np.clip(x + w, 0, w_img - 1), np.clip(y + h, 0, h_img - 1)
-            if x2 <= x1 or y2 <= y1:
-                self.skipped["zero_area_box"] += 1
+                                 f"{ann.get('image_id')}")
+            reason = person_skip_reason(ann, sizes[ann["image_id"]], require_keypoints=require_keypoints)
+            if reason:
+                self.skipped[reason] += 1
                 continue
+            x1, y1, x2, y2 = xywh_to_clipped_xyxy(ann["bbox"], sizes[ann["image_id"]])
             boxes[ann["image_id"]].append([x1, y1, x2, y2, 1.0])
         self._lookup = _CocoLookup(boxes, {img["file_name"]: img["id"] for img in coco["images"]},
                                    Path(ann_file))
@@ -114,12 +108,6 @@ class GroundTruthDetector:
     def __call__(self, image_bgr: np.ndarray | None, key: int | str | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
         return self._lookup.lookup(key)
-
-
-def _has_keypoints(ann: dict) -> bool:
-    """As the dataset's filter: ``num_keypoints`` (default: labelled points) > 0 and some x, y > 0."""
-    xy = np.asarray(ann.get("keypoints") or [0, 0, 0], np.float64).reshape(-1, 3)[:, :2]
-    return ann.get("num_keypoints", np.count_nonzero(xy.max(axis=1))) > 0 and xy.max() > 0
 
 
 class ResultsFileDetector:
