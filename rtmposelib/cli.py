@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("rtmposelib.data.command", "generate the SynthPose dataset"),
     "detector": ("rtmposelib.detect.command", "train / export the RTMDet-nano person detector"),
     "suite": ("rtmposelib.suite.runner", "run the notebook suite with papermill"),
+    "report": ("rtmposelib.suite.report", "one self-contained HTML page of a scale's results"),
     "zoo": ("rtmposelib.zoo.command", "the released models by name: list, fetch"),
 }
 

@@ -1,5 +1,6 @@
-"""Every notebook of the suite at smoke scale through papermill, asserting on the files it wrote; and the
-house rules for committed notebooks (no outputs, a parameters cell, no def/class/loops)."""
+"""Every notebook of the suite at smoke scale through papermill, asserting on the files it wrote, the figures the
+executed notebooks show and the report page; and the house rules for committed notebooks (no outputs, a
+parameters cell, no def/class/loops, a markdown cell after every figure)."""
 from __future__ import annotations
 
 import json
@@ -28,6 +29,10 @@ def test_committed_notebooks_are_thin_and_clean(path):
         assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: committed with outputs"
         assert not re.search(r"^\s*(def|class|for|while|lambda)\b", cell.source, re.M), f"{path.name}: logic in a cell"
     assert "/work" not in path.read_text() and "/home" not in path.read_text()
+    for before, cell in zip(nb.cells, nb.cells[1:] + [None]):       # every key figure is followed by what to look at
+        if before.cell_type == "code" and re.search(r"^fig\w* = ", before.source, re.M) and path.stem != "explorer":
+            assert cell is not None and cell.cell_type == "markdown" or "fig_keypoints" in before.source, \
+                f"{path.name}: no markdown cell after {before.source[:60]!r}"
 
 
 def test_the_plan_uses_every_notebook():
@@ -126,7 +131,7 @@ def test_tables_figures_and_demo(smoke):
     t12 = pd.read_csv(root / "speed_tables/tables/table12_pipeline.csv")
     assert (t12["total_ms"] > t12["pose_ms"]).all() and t12["paper_cpu_ms"].iloc[0] == 12.403
     pts = pd.read_csv(root / "speed_accuracy/figures/points.csv")
-    assert len(pts) == 3 and pts["latency_ms"].gt(0).all() and pts["gflops"].gt(0).all()
+    assert len(pts) == 2 and pts["latency_ms"].gt(0).all() and pts["gflops"].gt(0).all()   # the model family
     for fig in ("fig1_speed_accuracy.png", "fig5_gflops_accuracy.png"):
         assert (root / "speed_accuracy/figures" / fig).stat().st_size > 5000
     demo = _metrics(root / "pipeline_video/demo")
@@ -136,3 +141,60 @@ def test_tables_figures_and_demo(smoke):
     assert (root / "pipeline_video/demo/demo/annotated.gif").is_file()
     runs = pd.read_csv(root / "explorer/all/runs.csv")
     assert len(runs) == _metrics(root / "explorer/all")["runs"] >= 13
+
+
+# notebooks whose executed copies must show figures (the others show tables)
+FIGURE_NOTEBOOKS = ("train_step", "train_size", "pretrain_heatmap", "roadmap", "sweeps", "speed_accuracy", "eval_tables",
+                    "pipeline_video", "explorer")
+
+
+def test_executed_notebooks_keep_their_figures(smoke):
+    root, summary = smoke
+    for entry in summary.index:
+        notebook = entry.split("/")[0]
+        if notebook not in FIGURE_NOTEBOOKS:
+            continue
+        nb = nbformat.read(root / entry / f"{notebook}.ipynb", as_version=4)
+        images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+        assert images, f"{entry}: the executed notebook shows no figure"
+        assert not any("<Figure size" in o.get("data", {}).get("text/plain", "") and "image/png" not in o.get("data", {})
+                       for c in nb.cells if c.cell_type == "code" for o in c.outputs), f"{entry}: a figure printed as text"
+
+
+def test_model_family_fig1_has_two_sizes_with_distinct_latencies(smoke):
+    root, _ = smoke
+    pts = pd.read_csv(root / "speed_accuracy/figures/points.csv")
+    assert list(pts["size"]) == ["t", "s"] and pts["latency_ms"].nunique() == 2 and pts["latency_ms_256x192"].nunique() == 2
+    assert (pts["latency_ms_256x192"] > pts["latency_ms"]).all()              # 256x192 is larger than the smoke crop
+    assert pts["params_m"].is_monotonic_increasing and pts["paper_cpu_ms"].tolist() == [3.204, 4.481]
+    for size, init in (("t", "pretrain_heatmap/standin/"), ("s", "pretrain_heatmap/standin-s/")):
+        cfg = json.loads((root / f"train_size/{size}-seed0/config.json").read_text())
+        assert init in cfg["train"]["init_backbone"] and cfg["model"]["widen_factor"] == {"t": 0.375, "s": 0.5}[size]
+    assert json.loads((root / "pretrain_heatmap/standin-s/config.json").read_text())["model"]["widen_factor"] == 0.5
+    demo = _metrics(root / "pipeline_video/demo")
+    _finite(demo, ["jitter_raw", "jitter_smoothed"])                          # measured, not null
+    gallery = pd.read_csv(root / "eval_tables/tables/gallery.csv")
+    assert list(dict.fromkeys(gallery["group"])) == ["best", "median", "worst"]
+    assert gallery["oks"].is_monotonic_decreasing
+
+
+def test_report_holds_every_figure_and_table_of_the_plan(smoke):
+    from rtmposelib.suite import report
+
+    root, summary = smoke
+    page = report.write_report(root.parent, "smoke").read_text()
+    items = report.report_items(plan("smoke"), root)
+    assert sum(len(v["figures"]) for v in items.values()) >= 8 and sum(len(v["tables"]) for v in items.values()) >= 20
+    for entry, found in items.items():
+        for png in found["figures"]:
+            assert f'id="{report.anchor("figure", entry, png.stem)}"' in page, f"{entry}: figure {png.name} missing"
+        for csv in found["tables"]:
+            assert f'id="{report.anchor("table", entry, csv.stem)}"' in page, f"{entry}: table {csv.name} missing"
+    assert page.count("data:image/png;base64,") == sum(len(v["figures"]) for v in items.values())
+    assert 'id="table-suite"' in page and 'id="table-training-runs"' in page and "library source digest" in page
+    assert "<script" not in page and "http://" not in page and "https://" not in page   # self-contained
+    assert page.count("up to date") == len(summary)                            # every entry cached and current
+    if report.shutil.which("chromium") is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    messages = report.screenshot(root / report.REPORT_FILE, root / report.SCREENSHOT_FILE)
+    assert messages == [] and (root / report.SCREENSHOT_FILE).stat().st_size > 10000

@@ -8,11 +8,27 @@ Thin compositions over the library, one concept per module:
 * :mod:`~rtmposelib.experiments.summaries` -- Fig. 3 and Tables 2 / 3 from the run records (mean +- std).
 * :mod:`~rtmposelib.experiments.tables` -- Tables 1, 4 / 5, 6, 8 / 9 beside the paper's values.
 * :mod:`~rtmposelib.experiments.speed` -- Tables 11 / 12, Fig. 1 / Fig. 5 points.
+* :mod:`~rtmposelib.experiments.family` -- the model family trained with the final recipe (Fig. 1 / Fig. 5).
 * :mod:`~rtmposelib.experiments.demo` -- the video pipeline of Sec. 3.5.
 
 Notebooks use ``from rtmposelib import experiments`` and the names re-exported here.
 """
-from rtmposelib.experiments.demo import demo_metrics, pipeline_demo, posetrack_clip, write_synth_clip
+from rtmposelib.experiments.demo import (
+    annotated_frame,
+    demo_metrics,
+    jitter_frame,
+    pipeline_demo,
+    posetrack_clip,
+    write_synth_clip,
+)
+from rtmposelib.experiments.family import (
+    FAMILY_STEP,
+    family_sizes,
+    size_config,
+    size_metrics,
+    size_standin_config,
+    with_model_size,
+)
 from rtmposelib.experiments.launch import gpu_count, torchrun_command
 from rtmposelib.experiments.runs import (
     COCO_STATS,
@@ -35,6 +51,7 @@ from rtmposelib.experiments.speed import (
     pipeline_latency_frame,
     pipeline_latency_metrics,
     speed_accuracy_frame,
+    speed_accuracy_metrics,
 )
 from rtmposelib.experiments.summaries import explore, roadmap_metrics, roadmap_summary, sweep_metrics, sweep_summary
 from rtmposelib.experiments.tables import (
@@ -42,12 +59,15 @@ from rtmposelib.experiments.tables import (
     complexity_metrics,
     eval_metrics,
     eval_protocols_frame,
+    gallery_figure,
+    gallery_picks,
     paper_reference_tables,
     samples_frame,
     samples_metrics,
     shared_data_dir,
     table1_for_paper,
     table1_frame,
+    val_predictions,
     wholebody_oracle_frame,
 )
 
@@ -56,7 +76,9 @@ __all__ = [
     "complexity_metrics", "demo_metrics", "eval_metrics", "eval_protocols_frame", "explore", "final_run_dir",
     "gpu_count", "latency_frame", "latency_metrics", "load_trained", "paper_reference_tables", "pipeline_demo",
     "pipeline_latency_frame", "pipeline_latency_metrics", "posetrack_clip", "samples_frame", "samples_metrics",
-    "wholebody_oracle_frame",
+    "wholebody_oracle_frame", "annotated_frame", "jitter_frame", "FAMILY_STEP", "family_sizes", "size_config",
+    "size_metrics", "size_standin_config", "with_model_size", "speed_accuracy_metrics", "gallery_figure",
+    "gallery_picks", "val_predictions",
     "pretrain_config", "roadmap_metrics", "roadmap_summary", "run_checkpoint", "shared_data_dir",
     "speed_accuracy_frame", "standin_config", "step_config", "step_metrics", "sweep_metrics", "sweep_summary",
     "table1_for_paper", "table1_frame", "torchrun_command", "train_and_evaluate", "write_synth_clip",

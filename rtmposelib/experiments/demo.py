@@ -1,11 +1,13 @@
 """The video pipeline of Sec. 3.5 on a clip: skip-frame detection, pose NMS, One-Euro smoothing, with
-the final roadmap model; frames/s per stage and jitter (:func:`rtmposelib.infer.video.run_demo`).
+the final roadmap model; frames/s per stage and jitter (:func:`rtmposelib.infer.video.run_demo`), one
+annotated frame and the jitter per frame for the figures.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from rtmposelib.experiments.runs import load_trained
 from rtmposelib.suite.scales import get_scale
@@ -55,7 +57,7 @@ def posetrack_clip(samples_root: str | Path | None = None) -> Path | None:
 
 def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, det_interval: int = 5,
                   n_frames: int = 0, n_people: int = 3, detector_onnx: str | None = None,
-                  samples_root: str | Path | None = None) -> dict:
+                  samples_root: str | Path | None = None, pose_kpt_thr: float | None = None) -> dict:
     """Sec. 3.5: skip-frame detection every ``det_interval`` frames, pose NMS and One-Euro smoothing with
     the final roadmap model. Writes results.json, metrics.json and annotated.gif into ``out_dir/demo``;
     returns the demo's metrics plus ``source`` ("posetrack18 <clip> + <detector file>" or
@@ -64,7 +66,12 @@ def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, 
     The PoseTrack18 sample frames are used when present AND ``detector_onnx`` (an RTMDet-style
     end-to-end ONNX: a user's RTMDet file, or ours from ``rtmpose detector export``) is given; otherwise
     a SynthPose clip of ``n_frames`` (0 = 8 at smoke scale, 60 otherwise) with its ground-truth boxes as
-    the detector."""
+    the detector.
+
+    pose_kpt_thr: the keypoint score a pose needs to be tracked between detections, which is also the
+    score below which a keypoint is left out of the jitter and the drawing. None = the official 0.5 at
+    paper scale and 0 (every pose) at the scales with a stand-in: their small models score most
+    keypoints below 0.5, so no pose would be tracked and the jitter could not be measured."""
     import tempfile
 
     from rtmposelib.codecs import build_codec
@@ -79,6 +86,8 @@ def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, 
     if detector_onnx and not Path(detector_onnx).is_file():
         raise FileNotFoundError(f"person detector ONNX {detector_onnx} does not exist")
     n_frames = n_frames or (8 if get_scale(scale).name == "smoke" else 60)
+    if pose_kpt_thr is None:
+        pose_kpt_thr = 0.0 if get_scale(scale).standin_images else 0.5
     with tempfile.TemporaryDirectory() as clip_dir:       # generated frames stay out of results/
         if clip is not None:
             folder, detector = clip, RTMDetDetector.from_onnx(detector_onnx)
@@ -87,9 +96,53 @@ def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, 
             folder, ann_file = write_synth_clip(clip_dir, n_frames=n_frames, n_people=n_people)
             detector, source = GroundTruthDetector(ann_file), "synthpose clip + ground-truth boxes"
         pipeline = TopdownPipeline(model, detector, metainfo=get_metainfo("coco"), codec=build_codec(cfg.codec))
-        tracker = PoseTracker(pipeline, det_interval=det_interval)
-        demo = run_demo(folder, pipeline, out_dir=Path(out_dir) / "demo", tracker=tracker, annotate="gif")
-    return {**demo, "source": source}
+        tracker = PoseTracker(pipeline, det_interval=det_interval, pose_kpt_thr=pose_kpt_thr)
+        demo = run_demo(folder, pipeline, out_dir=Path(out_dir) / "demo", tracker=tracker, annotate="gif",
+                        kpt_thr=min(0.3, pose_kpt_thr))
+    return {**demo, "source": source, "pose_kpt_thr": pose_kpt_thr}
+
+
+def jitter_frame(out_dir: str | Path, *, kpt_thr: float = 0.0) -> pd.DataFrame:
+    """Per frame and track, the mean keypoint acceleration |x[t+1] - 2 x[t] + x[t-1]| (px / frame^2) of
+    the raw and the One-Euro smoothed keypoints, from the demo's ``demo/results.json`` under ``out_dir``
+    (keypoints scoring below ``kpt_thr`` left out); the demo's ``jitter_*`` metrics average the same
+    accelerations over every keypoint instead of per row."""
+    import json
+
+    path = Path(out_dir) / "demo" / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no demo results at {path}; run pipeline_demo first")
+    rows = []
+    tracks: dict[int, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
+    for r in json.loads(path.read_text()):
+        smooth = np.asarray(r["keypoints"], float).reshape(-1, 3)
+        raw = np.asarray(r["keypoints_raw"], float).reshape(-1, 3)
+        low = smooth[:, 2] < kpt_thr
+        tracks.setdefault(int(r["track_id"]), {})[int(r["frame"])] = (
+            np.where(low[:, None], np.nan, raw[:, :2]), np.where(low[:, None], np.nan, smooth[:, :2]))
+    for track, frames in tracks.items():
+        for f in sorted(frames):
+            if f - 1 in frames and f + 1 in frames:
+                acc = [np.nanmean(np.linalg.norm(frames[f + 1][i] - 2 * frames[f][i] + frames[f - 1][i], axis=1))
+                       if np.isfinite(frames[f][i]).any() else np.nan for i in (0, 1)]
+                rows.append({"frame": f, "track_id": track, "raw": acc[0], "smoothed": acc[1]})
+    return pd.DataFrame(rows, columns=["frame", "track_id", "raw", "smoothed"])
+
+
+def annotated_frame(out_dir: str | Path, index: int | None = None) -> np.ndarray:
+    """One frame (RGB uint8) of the demo's ``demo/annotated.gif`` under ``out_dir``: ``index``, or the
+    middle one."""
+    from PIL import Image, ImageSequence
+
+    path = Path(out_dir) / "demo" / "annotated.gif"
+    if not path.is_file():
+        raise FileNotFoundError(f"no annotated clip at {path}; run pipeline_demo first")
+    with Image.open(path) as gif:
+        frames = [f.convert("RGB") for f in ImageSequence.Iterator(gif)]
+    i = len(frames) // 2 if index is None else index
+    if not 0 <= i < len(frames):
+        raise ValueError(f"{path} has {len(frames)} frames; index {i} is out of range")
+    return np.asarray(frames[i])
 
 
 def demo_metrics(demo: dict) -> dict:

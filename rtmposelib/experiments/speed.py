@@ -1,15 +1,16 @@
 """Speed: Table 11 (CPU latency by the paper's protocol), Table 12 (detector + pose pipeline) and the
-Fig. 1 / Fig. 5 points (latency and GFLOPs vs AP per roadmap step).
+Fig. 1 / Fig. 5 points (latency and GFLOPs vs AP of the model family trained with the final recipe).
 
 Latency protocol of the paper (Sec. 4.5): batch 1, one thread, warm-up runs then timed runs, median.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from rtmposelib.experiments.summaries import roadmap_summary
+from rtmposelib.experiments.family import family_sizes
 from rtmposelib.roadmap import for_step
 from rtmposelib.suite.scales import at_scale, get_scale
 
@@ -24,34 +25,92 @@ def latency_frame(scale: str) -> pd.DataFrame:
                          people=(1,) if s.name == "smoke" else (1, 3, 6))
 
 
+def _torch_latency_ms(model, input_size: tuple[int, int], warmup: int, runs: int) -> float:
+    """Median ms of one forward pass, batch 1 (the caller sets one thread)."""
+    import torch
+
+    from rtmposelib.export.latency import time_runs
+
+    w, h = input_size
+    x = torch.randn(1, 3, h, w)
+    with torch.inference_mode():
+        return float(time_runs(lambda: model(x), runs=runs, warmup=warmup)["median_ms"])
+
+
 def speed_accuracy_frame(results_root: str | Path, scale: str) -> pd.DataFrame:
-    """Fig. 1 / Fig. 5 points from our roadmap: per step, its model's GFLOPs, params, PyTorch CPU
-    latency (batch 1, one thread, the paper's warm-up / timed protocol at this scale) and AP (mean)."""
+    """Fig. 1 / Fig. 5 points: one row per size of the model family trained with the final recipe
+    (the ``train_size`` runs under ``results_root``), with its AP (mean, std and n over seeds), params,
+    GFLOPs and PyTorch CPU latency (batch 1, one thread, median of the scale's warm-up / timed runs) at
+    the scale's crop and at 256x192; the paper's AP, GFLOPs and CPU latency (Table 11, COCO) of the same
+    size; and, for the comparison across datasets, each size's latency ratio and AP gain over the
+    smallest size, ours beside the paper's."""
+    import math
+
     import torch
 
     from rtmposelib.export.complexity import count_flops, count_params
-    from rtmposelib.export.latency import time_runs
     from rtmposelib.models.pose_model import build_model
+    from rtmposelib.suite import paper, results
 
-    summary = roadmap_summary(results_root)
-    warmup, runs = get_scale(scale).latency_runs
+    root = Path(results_root)
+    runs = results.load_all(root.parent) if root.is_dir() else pd.DataFrame()
+    if len(runs):
+        runs = runs[(runs["scale"] == root.name) & (runs["notebook"] == "train_size")]
+    if not len(runs) or "size" not in runs:
+        raise FileNotFoundError(f"no train_size runs under {root}; run the suite's train_size entries first")
+    ref = paper.paper_table(11)
+    warmup, runs_n = get_scale(scale).latency_runs
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     rows = []
     try:
-        for _, r in summary.iterrows():
-            cfg = at_scale(for_step(r["step"]), scale)       # the architecture only: weights do not change speed
+        for size in family_sizes(scale):
+            part = runs[runs["size"] == size]
+            if not len(part):
+                continue
+            cfg = size_config_for_speed(size, scale)
             model = build_model(cfg.model).eval()
-            w, h = cfg.model.input_size
-            x = torch.randn(1, 3, h, w)
-            with torch.inference_mode():
-                t = time_runs(lambda: model(x), runs=runs, warmup=warmup)
-            rows.append({"name": r["step"], "label": r["label"], "gflops": count_flops(model, (w, h)),
-                         "params_m": count_params(model) / 1e6, "latency_ms": t["median_ms"],
-                         "ap": r["ap_mean"], "ap_std": r["ap_std"]})
+            crop = tuple(cfg.model.input_size)
+            model_256 = build_model(replace(cfg.model, input_size=(192, 256))).eval()
+            ap = part["AP"].astype(float)
+            paper_row = f"COCO / RTMPose-{size}"
+            has_ref = paper_row in ref.index
+            rows.append({
+                "name": f"RTMPose-{size}", "size": size, "n": int(ap.notna().sum()), "ap": float(ap.mean()),
+                "ap_std": float(ap.std(ddof=1)) if ap.notna().sum() > 1 else math.nan,
+                "params_m": count_params(model) / 1e6, "input": f"{crop[0]}x{crop[1]}",
+                "gflops": count_flops(model, crop), "gflops_256x192": count_flops(model_256, (192, 256)),
+                "latency_ms": _torch_latency_ms(model, crop, warmup, runs_n),
+                "latency_ms_256x192": _torch_latency_ms(model_256, (192, 256), warmup, runs_n),
+                "paper_ap": float(ref.loc[paper_row, "AP"]) if has_ref else math.nan,
+                "paper_gflops": float(ref.loc[paper_row, "GFLOPs"]) if has_ref else math.nan,
+                "paper_cpu_ms": float(ref.loc[paper_row, "CPU(ms)"]) if has_ref else math.nan})
     finally:
         torch.set_num_threads(threads)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["latency_ratio"] = out["latency_ms_256x192"] / out["latency_ms_256x192"].iloc[0]
+        out["paper_latency_ratio"] = out["paper_cpu_ms"] / out["paper_cpu_ms"].iloc[0]
+        out["ap_gain"] = out["ap"] - out["ap"].iloc[0]
+        out["paper_ap_gain"] = out["paper_ap"] - out["paper_ap"].iloc[0]
+    return out
+
+
+def size_config_for_speed(size: str, scale: str):
+    """The architecture of one family size at ``scale`` (weights do not change speed)."""
+    from rtmposelib.experiments.family import FAMILY_STEP, with_model_size
+
+    return with_model_size(at_scale(for_step(FAMILY_STEP), scale), size)
+
+
+def speed_accuracy_metrics(points: pd.DataFrame) -> dict:
+    """Headline numbers of Fig. 1: the number of sizes and each size's AP and latency."""
+    out: dict = {"points": int(len(points))}
+    for _, r in points.iterrows():
+        out[f"ap_{r['size']}"] = float(r["ap"])
+        out[f"latency_ms_{r['size']}"] = float(r["latency_ms"])
+        out[f"latency_ms_256x192_{r['size']}"] = float(r["latency_ms_256x192"])
+    return out
 
 
 def latency_metrics(table11: pd.DataFrame) -> dict:

@@ -6,6 +6,8 @@ Real samples are read from ``samples_root`` (a folder laid out like the project'
 ``coco/``, ``crowdpose/``, ``aic/``, ``mpii/``, ``ap10k/``, ``posetrack18/``); by default
 ``$RTMPOSE_SAMPLES`` or the ``shared/data`` folder beside the project (:mod:`rtmposelib.data.samples`).
 Missing samples give a row with the reason, never an error. AP in percent.
+
+And a gallery of the final model's val predictions: the best, median and worst instances by OKS.
 """
 from __future__ import annotations
 
@@ -229,3 +231,94 @@ def samples_metrics(samples: pd.DataFrame, wholebody: pd.DataFrame) -> dict:
     wb = wholebody.set_index("part")["AP"] if len(wholebody) else pd.Series(dtype=float)
     out["wholebody_oracle_AP"] = float(wb.get("whole-body", math.nan))
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# A gallery of val predictions: the final roadmap model's best, median and worst instances by OKS.
+
+def instance_oks(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, area: float, sigmas: np.ndarray) -> float:
+    """COCO object keypoint similarity of one prediction (K, 2) with its ground truth (K, 2), image px,
+    over the visible keypoints; NaN when none is visible."""
+    vis = np.asarray(visible) > 0
+    if not vis.any():
+        return math.nan
+    d2 = ((np.asarray(pred, float) - np.asarray(gt, float)) ** 2).sum(axis=1)
+    e = d2 / ((2 * np.asarray(sigmas)) ** 2) / (max(float(area), 1e-9) * 2)
+    return float(np.exp(-e)[vis].mean())
+
+
+def val_predictions(results_root: str | Path, scale: str) -> pd.DataFrame:
+    """The final roadmap model on every val instance (ground-truth boxes, the run's flip test): one row
+    per instance with its image, box (center, scale, image px), predicted and true keypoints ((K, 2)
+    arrays), visibility and OKS against its own ground truth."""
+    import torch
+
+    from rtmposelib.codecs import build_codec
+    from rtmposelib.data.sources import build_datasets
+    from rtmposelib.eval.predict import predict
+
+    cfg, model = load_trained(results_root, scale)
+    _, val = build_datasets(replace(cfg, data=replace(cfg.data, val_bbox_file=None)))
+    meta = val.metainfo
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    preds = predict(model, val, codec=build_codec(cfg.codec), flip_indices=meta.flip_indices if cfg.flip_test else None,
+                    device=device)
+    rows = []
+    for inst, res in zip(val.instances, preds):
+        kpts = np.asarray(res["keypoints"], float).reshape(-1, 3)
+        area = inst.area or float(np.prod(inst.scale))
+        rows.append({"id": inst.id, "image_id": inst.image_id, "image_path": str(inst.image_path),
+                     "file": inst.image_path.name, "center_x": float(inst.center[0]), "center_y": float(inst.center[1]),
+                     "box_w": float(inst.scale[0]), "box_h": float(inst.scale[1]),
+                     "oks": instance_oks(kpts[:, :2], inst.keypoints, inst.visible, area, meta.sigmas),
+                     "pred": kpts[:, :2], "gt": np.asarray(inst.keypoints, float), "visible": inst.visible > 0})
+    return pd.DataFrame(rows)
+
+
+def gallery_picks(predictions: pd.DataFrame, *, per_group: int = 3) -> pd.DataFrame:
+    """``per_group`` instances each with the best, the median and the worst OKS (column ``group``),
+    plus the crop window (``crop_x0``, ``crop_y0``, ``crop_w``, ``crop_h``: the box padded by 1.25)."""
+    scored = predictions.dropna(subset=["oks"]).sort_values("oks", ascending=False).reset_index(drop=True)
+    n = len(scored)
+    if n == 0:
+        raise ValueError("no val instance with a visible keypoint to rank by OKS")
+    k = min(per_group, n)
+    mid = max(0, n // 2 - k // 2)
+    parts = [("best", scored.iloc[:k]), ("median", scored.iloc[mid:mid + k]), ("worst", scored.iloc[n - k:][::-1])]
+    out = pd.concat([p.assign(group=g) for g, p in parts], ignore_index=True)
+    out["crop_w"], out["crop_h"] = 1.25 * out["box_w"], 1.25 * out["box_h"]
+    out["crop_x0"] = (out["center_x"] - out["crop_w"] / 2).clip(lower=0).round().astype(int)
+    out["crop_y0"] = (out["center_y"] - out["crop_h"] / 2).clip(lower=0).round().astype(int)
+    return out
+
+
+def gallery_images(picks: pd.DataFrame) -> list[np.ndarray]:
+    """The crop of every pick (RGB uint8), read from its image file."""
+    import cv2
+
+    crops = []
+    for _, r in picks.iterrows():
+        image = cv2.imread(r["image_path"], cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(f"val image {r['image_path']} cannot be read")
+        x0, y0 = int(r["crop_x0"]), int(r["crop_y0"])
+        crop = image[y0:y0 + max(1, int(round(r["crop_h"]))), x0:x0 + max(1, int(round(r["crop_w"])))]
+        crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+    return crops
+
+
+def gallery_table(picks: pd.DataFrame) -> pd.DataFrame:
+    """The picks as a table to write: group, instance and image ids, image file name, OKS."""
+    return picks[["group", "id", "image_id", "file", "oks"]].copy()
+
+
+def gallery_figure(results_root: str | Path, scale: str, *, per_group: int = 3):
+    """(picks table, figure): the gallery of val predictions of the final roadmap model, best / median /
+    worst by OKS, drawn over the image crops with the ground truth (:func:`rtmposelib.suite.viz.gallery_figure`)."""
+    from rtmposelib.data.metainfo import get_metainfo
+    from rtmposelib.suite import viz
+
+    picks = gallery_picks(val_predictions(results_root, scale), per_group=per_group)
+    fig = viz.gallery_figure(picks, gallery_images(picks), get_metainfo("coco").skeleton,
+                             title=f"Val predictions of the final model at {scale} scale, by OKS")
+    return gallery_table(picks), fig

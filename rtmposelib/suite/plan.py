@@ -5,6 +5,7 @@ Order of the paper (Sec. 3, Fig. 3): at smoke / cpu scale the stand-in initialis
 from it, and so does the heatmap pre-training (``pretrain_heatmap/heatmap``), from which every later
 roadmap step starts. At paper scale there is no stand-in (the ImageNet checkpoint, if given, is a
 parameter). The sweeps (Tables 2, 3) reuse the roadmap's "+ 7x7 kernel" runs as their default point.
+The model family (Fig. 1 / 5) trains each size with the final recipe from its own initialisation.
 """
 from __future__ import annotations
 
@@ -73,13 +74,14 @@ def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
             if not (reuse and tau == default_tau):
                 train(f"tau{tau:g}-seed{seed}", SWEEP_BASE_STEP, seed, tau=tau)
     sweep_runs = tuple(n for n in train_names if n not in roadmap_runs)
+    family_runs = _family(s, first, imagenet_backbone, entries)
     entries += [
         Entry("roadmap", "summary", {}, after=roadmap_runs, key_metric="final_ap"),
         Entry("sweeps", "summary", {}, after=roadmap_runs + sweep_runs, key_metric="best_kernel"),
         Entry("table1_complexity", "tables", {}, key_metric="presets"),
         Entry("eval_tables", "tables", {}, after=roadmap_runs, key_metric="AP_gt"),
         Entry("speed_tables", "tables", {}, key_metric="ort_ms_t"),
-        Entry("speed_accuracy", "figures", {}, after=roadmap_runs, key_metric="points"),
+        Entry("speed_accuracy", "figures", {}, after=family_runs, key_metric="points"),
         Entry("pipeline_video", "demo", {}, after=roadmap_runs, key_metric="fps_total"),
     ]
     if s.name == "paper":               # the released checkpoints on the datasets on disk (trains nothing)
@@ -87,3 +89,31 @@ def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
     entries.append(Entry("explorer", "all", {}, after=tuple(e.name for e in entries), key_metric="runs",
                          requires_success=False))
     return entries
+
+
+def _family(s, standin: tuple[str, ...], imagenet_backbone: str, entries: list[Entry]) -> tuple[str, ...]:
+    """The model-size series (Fig. 1 / 5): each size of ``Scale.family_sizes`` (else ``model_sizes``)
+    trains the final recipe (``train_size``) from its own initialisation -- at the scales with a
+    stand-in, a stand-in run of that size (the roadmap's size reuses the roadmap's stand-in); at paper
+    scale ``imagenet_backbone`` with ``{size}`` replaced by the size when it holds that field, else
+    the roadmap's checkpoint for the roadmap's size (m) only and random initialisation for the others.
+    Appends the entries; returns the names of the ``train_size`` runs."""
+    names = []
+    for size in s.family_sizes or s.model_sizes:
+        params = {"size": size, "seed": s.seeds[0], "init_run": "", "imagenet_backbone": ""}
+        after = standin
+        if s.standin_images and size == s.model_size:
+            params["init_run"] = STANDIN_RUN
+        elif s.standin_images:
+            init = Entry("pretrain_heatmap", f"standin-{size}", {"kind": "standin", "model_size": size, "init_run": "",
+                                                                  "imagenet_backbone": ""}, key_metric="AP")
+            entries.append(init)
+            params["init_run"], after = f"pretrain_heatmap/standin-{size}", (init.name,)
+        elif "{size}" in imagenet_backbone:
+            params["imagenet_backbone"] = imagenet_backbone.replace("{size}", size)
+        elif size == "m":
+            params["imagenet_backbone"] = imagenet_backbone
+        run = Entry("train_size", f"{size}-seed{s.seeds[0]}", params, after=after, key_metric="AP")
+        entries.append(run)
+        names.append(run.name)
+    return tuple(names)

@@ -222,7 +222,8 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
             running[fut] = (e, time.perf_counter())
         return changed
 
-    kernel_env = {**{k: threads for k in THREAD_VARS}, "MPLBACKEND": "Agg"}   # inherited by the kernels
+    # inherited by the kernels; Jupyter's inline backend, so that executed notebooks keep their figures
+    kernel_env = {**{k: threads for k in THREAD_VARS}, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     saved_env = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)
     try:
@@ -305,4 +306,6 @@ def run(args: argparse.Namespace) -> int:
           f"{time.perf_counter() - t0:.0f} s")
     for _, row in bad.iterrows():
         print(f"[suite] {row['status']}: {row['entry']}: {row['error']}")
+    from rtmposelib.suite.report import write_report
+    print(f"[suite] report: {write_report(args.results, args.scale, notebooks_dir=args.notebooks)}")
     return 1 if len(bad) else 0
