@@ -165,7 +165,7 @@ class TrainConfig:
     # CPU speed of the step (rtmposelib.train.speed); none changes the recipe, only kernels and layouts
     channels_last: bool = True                   # channels-last memory format for model and input
     bf16: bool = False                           # bfloat16 autocast of the forward (CPUs with AVX512-BF16 or AMX)
-    optimizer_impl: str = "foreach"              # AdamW kernel: "for_loop" (torch's CPU default) | "foreach" | "fused"
+    optimizer_impl: str = "fused"                # AdamW kernel: "for_loop" (torch's CPU default) | "foreach" | "fused"
     flush_denormal: bool = True                  # treat denormal floats as zero while training
     init_backbone: str | None = None             # checkpoint whose backbone initialises ours
 

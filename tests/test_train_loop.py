@@ -150,3 +150,25 @@ def test_a_few_hundred_cpu_iterations_raise_ap_well_above_the_untrained_model(tm
     assert result.metrics["iterations"] == 160
     assert before["AP"] < 0.01, before
     assert after["AP"] > 0.05 and after["AR"] > before["AR"] + 0.05, (before, after)
+
+
+def test_persistent_workers_draw_each_epochs_crops():
+    """One loader for the run, its worker kept across epochs: epoch 1 (stage 2) yields the crops the main
+    process draws for (seed, epoch 1, index) with the weak pipeline, not epoch 0's."""
+    from rtmposelib.data.sources import build_datasets
+    from rtmposelib.train import distributed as D
+
+    cfg = tiny(batch_size=4)
+    cfg = replace(cfg, data=replace(cfg.data, num_workers=1, persistent_workers=True))
+    train_set, _ = build_datasets(cfg)
+    info = D.init_distributed("cpu")
+    sampler = loop._EpochSampler(train_set, cfg=cfg, info=info)
+    loader = loop._loader(train_set, sampler, cfg=cfg, info=info)
+    assert loader.persistent_workers
+    for epoch, stage2 in ((0, False), (1, True)):
+        sampler.set_epoch(epoch, start=1, stage2=stage2)
+        batch = next(iter(loader))
+        train_set.set_augment(cfg.aug_stage2 if stage2 else cfg.aug_stage1)
+        train_set.set_epoch(epoch)
+        expected = torch.stack([train_set[i]["image"] for i, _, _ in sampler.items[:4]])
+        assert torch.equal(batch["image"], expected), epoch

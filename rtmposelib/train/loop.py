@@ -21,7 +21,7 @@ same crops as the main process would; CPU runs use deterministic algorithms. A r
 continues bit-for-bit on CPU.
 
 Speed (:mod:`rtmposelib.train.speed`, the ``TrainConfig`` speed fields): denormals are flushed while
-training, model and input are channels-last, AdamW runs its foreach kernel, the forward may run under
+training, model and input are channels-last, AdamW runs its fused kernel, the forward may run under
 bfloat16 autocast on CPUs that support it, and the loop never waits for the loss inside a step: the
 per-iteration losses stay tensors and are read every ``LOG_EVERY`` iterations and before every
 checkpoint and validation, which is also where a NaN/Inf loss is caught and named.
