@@ -47,6 +47,7 @@ PEER_DIR  ?= ../shared/peers/mmpose
 PEER_DATA ?= ../shared/data/coco
 bench-peer: $(STAMP)
 	$(BIN)/python benchmarks/bench_data_pipeline.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_data_pipeline.py
+	$(BIN)/python benchmarks/bench_peer_train_step.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_train_step.py
 
 clean-venv:
 	rm -rf $(VENV)
