@@ -135,8 +135,10 @@ def main() -> None:
         return
     for name, path in (("--peer-python", args.peer_python), ("--peer-script", args.peer_script)):
         if not path or not Path(path).is_file():
-            parser.error(f"{name} {path!r} does not exist (the MMPose peer environment's python and its "
-                         "bench_train_step.py)")
+            print(f"# {name} {path!r} does not exist (the MMPose peer environment's python and its "
+                  "bench_train_step.py): our side only, no ratio", flush=True)
+            our_side(models, variants, data)
+            return
     peer_cmd = [args.peer_python, args.peer_script, "--models", args.models,
                 "--batch-sizes", str(PROTOCOL["batch_size"]), "--threads", str(PROTOCOL["threads"]),
                 "--warmup", str(PROTOCOL["warmup"]), "--steps", str(PROTOCOL["steps"])]
