@@ -46,8 +46,6 @@ def speed_accuracy_frame(results_root: str | Path, scale: str) -> pd.DataFrame:
     smallest size, ours beside the paper's."""
     import math
 
-    import torch
-
     from rtmposelib.export.complexity import count_flops, count_params
     from rtmposelib.models.pose_model import build_model
     from rtmposelib.suite import paper, results
@@ -60,10 +58,10 @@ def speed_accuracy_frame(results_root: str | Path, scale: str) -> pd.DataFrame:
         raise FileNotFoundError(f"no train_size runs under {root}; run the suite's train_size entries first")
     ref = paper.paper_table(11)
     warmup, runs_n = get_scale(scale).latency_runs
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    from rtmposelib.export.threads import torch_threads
+
     rows = []
-    try:
+    with torch_threads(1):
         for size in family_sizes(scale):
             part = runs[runs["size"] == size]
             if not len(part):
@@ -85,8 +83,6 @@ def speed_accuracy_frame(results_root: str | Path, scale: str) -> pd.DataFrame:
                 "paper_ap": float(ref.loc[paper_row, "AP"]) if has_ref else math.nan,
                 "paper_gflops": float(ref.loc[paper_row, "GFLOPs"]) if has_ref else math.nan,
                 "paper_cpu_ms": float(ref.loc[paper_row, "CPU(ms)"]) if has_ref else math.nan})
-    finally:
-        torch.set_num_threads(threads)
     out = pd.DataFrame(rows)
     if len(out):
         out["latency_ratio"] = out["latency_ms_256x192"] / out["latency_ms_256x192"].iloc[0]
@@ -140,10 +136,10 @@ def pipeline_latency_frame(scale: str) -> pd.DataFrame:
     s = get_scale(scale)
     warmup, runs = s.latency_runs
     ref = paper.paper_table(12)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    from rtmposelib.export.threads import torch_threads
+
     rows = []
-    try:
+    with torch_threads(1):
         torch.manual_seed(0)
         detector = build_rtmdet_nano().eval()
         det_x = torch.randn(1, 3, 320, 320)
@@ -161,8 +157,6 @@ def pipeline_latency_frame(scale: str) -> pd.DataFrame:
             rows.append({"pipeline": row, "detector": "rtmposelib.detect RTMDet-nano (random weights)",
                          "backend": "torch eager, 1 thread", "det_ms": det_ms, "pose_ms": pose_ms,
                          "total_ms": det_ms + pose_ms, "paper_cpu_ms": paper_ms})
-    finally:
-        torch.set_num_threads(threads)
     out = pd.DataFrame(rows)
     if len(out):
         out["ratio_to_t"] = out["total_ms"] / out["total_ms"].iloc[0]

@@ -18,6 +18,8 @@ import time
 
 import torch
 
+from rtmposelib.export.threads import torch_threads
+
 # numpy's BLAS reads its thread count at import, so its probe runs in a fresh 1-thread interpreter.
 _NUMPY_PROBE = """
 import json, sys, time
@@ -41,9 +43,7 @@ def torch_gemm_gflops(*, n: int = 1024, repeats: int = 5, threads: int = 1) -> f
     """Best-of-``repeats`` GFLOP/s of an (n, n) @ (n, n) float32 torch matmul on ``threads`` threads."""
     if n <= 0 or repeats <= 0:
         raise ValueError(f"n and repeats must be positive, got n={n}, repeats={repeats}")
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         gen = torch.Generator().manual_seed(0)
         a = torch.randn(n, n, generator=gen)
         b = torch.randn(n, n, generator=gen)
@@ -53,8 +53,6 @@ def torch_gemm_gflops(*, n: int = 1024, repeats: int = 5, threads: int = 1) -> f
             t = time.perf_counter()
             torch.mm(a, b)
             best = min(best, time.perf_counter() - t)
-    finally:
-        torch.set_num_threads(old)
     return _gflops(n, best)
 
 

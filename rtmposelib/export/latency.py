@@ -32,6 +32,7 @@ from rtmposelib.export.fingerprint import cuda_devices, machine_fingerprint
 from rtmposelib.export.gemm_probe import gemm_peak, share_of_peak
 from rtmposelib.export.onnx import export_onnx
 from rtmposelib.export.ort_runner import OrtPoseRunner, preprocess_boxes
+from rtmposelib.export.threads import torch_threads
 
 NOT_MEASURED = "not measured"
 
@@ -86,12 +87,6 @@ def scene(n_people: int, *, size: tuple[int, int] = (640, 480), seed: int = 0
     return image, boxes.astype(np.float32)
 
 
-def _set_threads(threads: int) -> int:
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    return old
-
-
 def _torch_end_to_end(model, runner: OrtPoseRunner, image, boxes, device) -> Callable[[], object]:
     """Same numpy pre/post-processing as the ORT runner, with the torch model in the middle."""
     def step():
@@ -125,8 +120,7 @@ def measure_model(model: torch.nn.Module, onnx_path: str | Path, *, input_size: 
         records.append({"backend": backend, "device": device, "mode": mode, "people": n,
                         "threads": threads, **time_runs(fn, runs=runs, warmup=warmup)})
 
-    old = _set_threads(threads)
-    try:
+    with torch_threads(threads):
         if "ort" in backends:
             add("ort", "cpu", "model", 1, lambda: runner.run(x))
             for n in people:
@@ -144,8 +138,6 @@ def measure_model(model: torch.nn.Module, onnx_path: str | Path, *, input_size: 
                 add("torch", "cpu", "end_to_end", n, _torch_end_to_end(model, runner, image, boxes, "cpu"))
         if gpu:
             records += _measure_gpu(model, onnx_path, x, backends, runs=runs, warmup=warmup)
-    finally:
-        torch.set_num_threads(old)
     return records
 
 
