@@ -48,6 +48,7 @@ PEER_DATA ?= ../shared/data/coco
 bench-peer: $(STAMP)
 	$(BIN)/python benchmarks/bench_data_pipeline.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_data_pipeline.py
 	$(BIN)/python benchmarks/bench_peer_train_step.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_train_step.py
+	$(BIN)/python benchmarks/bench_torch_inference.py --peer-python $(PEER_VENV)/bin/python
 
 clean-venv:
 	rm -rf $(VENV)

@@ -100,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compile", action="store_true", help="also time ours under torch.compile")
     args = parser.parse_args(argv)
     if not args.peer_python or not Path(args.peer_python).exists():
-        print(f"error: the MMPose peer python {args.peer_python!r} does not exist; pass --peer-python",
-              file=sys.stderr)
-        return 2
+        print(f"skipped: the MMPose peer python {args.peer_python!r} does not exist; pass --peer-python "
+              f"(make bench-peer does)")
+        return 0
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     torch.set_num_threads(1)
     x = torch.randn(1, 3, 256, 192, generator=torch.Generator().manual_seed(0))

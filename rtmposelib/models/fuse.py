@@ -1,5 +1,6 @@
 """An inference-ready copy of a pose model: BatchNorm folded into the convolution before it, weights
-and activations in channels_last layout, gradients off, optionally ``torch.compile``-d.
+and activations in channels_last layout, in-place SiLU after the folded convolutions, gradients off,
+optionally ``torch.compile``-d.
 
 In eval mode a BatchNorm after a convolution is a per-channel affine map with fixed statistics, so it
 can be folded into the convolution's weight and bias:
@@ -94,6 +95,9 @@ def fuse_for_inference(model: nn.Module, *, channels_last: bool = True,
     """
     fused = copy.deepcopy(model).eval()
     fold_batchnorm(fused)
+    for module in fused.modules():                 # the conv output is a fresh tensor: SiLU may overwrite it
+        if isinstance(module, ConvModule) and type(module.activate) is nn.SiLU:
+            module.activate = nn.SiLU(inplace=True)
     for p in fused.parameters():
         p.requires_grad_(False)
     if channels_last:
