@@ -193,7 +193,8 @@ def predict_resumable(onnx_path: str | Path, dataset, *, codec, flip_indices, lo
             results = {"plain": results_from_outputs(plain, batch, codec=codec),
                        "flip": results_from_outputs(averaged, batch, codec=codec)}
             for img in images:
-                rec = {"image_id": img, **{kind: [r for r in rs if r["image_id"] == img] for kind, rs in results.items()}}
+                rec = {"image_id": img,
+                       **{kind: [r for r in rs if r["image_id"] == img] for kind, rs in results.items()}}
                 done[img] = rec
                 out.write(json.dumps(rec) + "\n")
             out.flush()
@@ -216,7 +217,7 @@ def _score(dataset, bench: Benchmark, results: list[dict]) -> dict:
 
         gt, sigmas, out = load_json(dataset.ann_file), np.asarray(dataset.metainfo.sigmas), {}
         for part, sl in WHOLEBODY_PARTS.items():
-            part_results = [{**r, "keypoints": np.asarray(r["keypoints"], float).reshape(-1, 3)[sl].reshape(-1).tolist()}
+            part_results = [{**r, "keypoints": np.asarray(r["keypoints"], float).reshape(-1, 3)[sl].ravel().tolist()}
                             for r in results]
             m = coco_keypoint_eval(_part_ground_truth(gt, sl), part_results, sigmas=sigmas[sl])
             out[f"{part} AP"], out[f"{part} AR"] = 100 * float(m["AP"]), 100 * float(m["AR"])
@@ -276,9 +277,8 @@ def zoo_eval_frame(data_root: str | Path, out_dir: str | Path, *, models=DEFAULT
                                                  and max_images is None) else math.nan
                 table, row = PAPER_ROWS.get(name, ("", ""))
                 headline = "PCKh@0.5" if "PCKh@0.5" in metrics else "AP"
-                paper_wants_flip = table != "4"
-                on_paper_protocol = (table and flip_test == paper_wants_flip
-                                     and (bench.name == "coco-det" if table == "4" else PUBLISHED_ON[entry.keypoints] == bench.name))
+                paper_bench = "coco-det" if table == "4" else PUBLISHED_ON[entry.keypoints]
+                on_paper_protocol = bool(table) and flip_test == (table != "4") and bench.name == paper_bench
                 column = "whole-body AP" if table == "6" else headline
                 rows.append({"benchmark": bench.name, "model": name, "boxes": boxes, "flip_test": flip_test,
                              "metric": headline, "ours": metrics[headline], "published": published,
@@ -301,7 +301,8 @@ def paper_columns(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         if r["paper_table"] == "6":
             for part in ("whole-body", "body", "foot", "face", "hand"):
                 for stat in ("AP", "AR"):
-                    cells.append({"row": r["paper_row"], "column": f"{part} {stat}", "value": r.get(f"m:{part} {stat}")})
+                    column = f"{part} {stat}"
+                    cells.append({"row": r["paper_row"], "column": column, "value": r.get(f"m:{column}")})
         else:
             cells.append({"row": r["paper_row"], "column": r["metric"], "value": r["ours"]})
     return {t: pd.DataFrame(c) for t, c in out.items()}

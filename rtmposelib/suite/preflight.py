@@ -96,7 +96,7 @@ def entry_config(entry):
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_cost(model_cfg) -> tuple[float, int]:
     """(GFLOPs as the model zoo counts them, parameters) of a model config."""
     from rtmposelib.export.complexity import complexity

@@ -22,11 +22,11 @@ def format_registry() -> str:
     """The registry as a fixed-width table, one line per entry."""
     from rtmposelib.zoo.registry import ZOO
 
-    header = f"{'name':<28} {'input':>7} {'keypoints':<15} {'published':<17} {'onnx':<4} training data"
+    header = f"{'name':<28} {'input':<7} {'keypoints':<15} {'published':<17} {'onnx':<4} training data"
     lines = [header, "-" * len(header)]
     for name, e in ZOO.items():
         w, h = e.input_size
-        lines.append(f"{name:<28} {h:>3}x{w:<3} {e.keypoints:<15} {e.metric + ' ' + format(e.published, '.1f'):<17} "
+        lines.append(f"{name:<28} {f'{h}x{w}':<7} {e.keypoints:<15} {e.metric + ' ' + format(e.published, '.1f'):<17} "
                      f"{'yes' if e.onnx_url else '-':<4} {e.training_data}")
     return "\n".join(lines)
 
