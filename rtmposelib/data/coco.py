@@ -32,6 +32,15 @@ from rtmposelib.data.metainfo import MetaInfo
 from rtmposelib.data.person_filter import person_skip_reason
 from rtmposelib.data.preprocess import normalize
 
+# COCO-WholeBody stores an annotation's 133 keypoints in five fields, in this order (x, y, v each)
+WHOLEBODY_FIELDS = ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")
+
+
+def wholebody_keypoints(ann: dict) -> list:
+    """The flat 133 x 3 keypoint values of a COCO-WholeBody annotation: body 17, feet 6, face 68, left
+    hand 21, right hand 21 (absent fields contribute nothing, so callers check the length)."""
+    return [v for field in WHOLEBODY_FIELDS for v in ann.get(field, [])]
+
 
 def load_json(path: str | Path, what: str = "annotation file"):
     """json.load with errors that name the file (FileNotFoundError, ValueError with line/column)."""
@@ -204,8 +213,7 @@ class TopdownCocoDataset(TopdownDataset):
                 continue
             values = ann["keypoints"]
             if k_src == 133 and "foot_kpts" in ann:                # COCO-WholeBody stores the parts apart
-                values = (values + ann["foot_kpts"] + ann["face_kpts"] + ann["lefthand_kpts"]
-                          + ann["righthand_kpts"])
+                values = wholebody_keypoints(ann)
             raw = np.asarray(values, dtype=np.float32)
             if raw.size != 3 * k_src:
                 raise ValueError(f"{where} has {raw.size} keypoint values, expected 3 x {k_src} "

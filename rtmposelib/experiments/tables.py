@@ -175,10 +175,11 @@ WHOLEBODY_PARTS = {"body": slice(0, 17), "foot": slice(17, 23), "face": slice(23
 
 def _part_ground_truth(gt: dict, part: slice) -> dict:
     """The COCO-WholeBody ground truth with each annotation's keypoints cut to one part."""
+    from rtmposelib.data.coco import wholebody_keypoints
+
     anns = []
     for a in gt["annotations"]:
-        full = list(a["keypoints"]) + a.get("foot_kpts", []) + a.get("face_kpts", []) \
-            + a.get("lefthand_kpts", []) + a.get("righthand_kpts", [])
+        full = wholebody_keypoints(a)
         if len(full) != 133 * 3:
             raise ValueError(f"COCO-WholeBody annotation {a.get('id')} has {len(full) // 3} keypoints, expected 133")
         kpts = full[part.start * 3:part.stop * 3]
