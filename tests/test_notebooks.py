@@ -145,7 +145,7 @@ def test_tables_figures_and_demo(smoke):
 
 # notebooks whose executed copies must show figures (the others show tables)
 FIGURE_NOTEBOOKS = ("train_step", "train_size", "pretrain_heatmap", "roadmap", "sweeps", "speed_accuracy", "eval_tables",
-                    "pipeline_video", "explorer")
+                    "pipeline_video", "speed_tables", "explorer")
 
 
 def test_executed_notebooks_keep_their_figures(smoke):

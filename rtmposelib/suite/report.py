@@ -131,7 +131,8 @@ def report_items(entries: list[Entry], scale_root: Path) -> dict[str, dict[str, 
     return out
 
 
-CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1500px;color:#222}
+CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:16px auto;padding:0 24px;max-width:1500px;color:#222}
+.figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start} .figs figure{flex:0 1 auto;max-width:100%}
 h1{margin-bottom:4px} h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:36px}
 .fig img{max-width:100%;border:1px solid #eee} figure{margin:12px 0} figcaption{font-size:13px;color:#555}
 .pair{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap} .pair>div{flex:1 1 560px;min-width:0;overflow-x:auto}
@@ -160,7 +161,8 @@ def build_report(results_root: str | Path, scale: str, *, notebooks_dir: str | P
     for name, found in items.items():
         notebook = name.split("/")[0]
         parts.append(f'<h2 id="{anchor("entry", name, "")}">{html.escape(name)}</h2>')
-        parts += [_figure_html(p, anchor("figure", name, p.stem), f"{name}: {p.stem}") for p in found["figures"]]
+        parts.append('<div class="figs">' + "".join(_figure_html(p, anchor("figure", name, p.stem), f"{name}: {p.stem}")
+                                                   for p in found["figures"]) + "</div>")
         ours = [p for p in found["tables"] if not p.stem.startswith("paper_table")]
         theirs = [(p.stem, pd.read_csv(p)) for p in found["tables"] if p.stem.startswith("paper_table")]
         written = {s for s, _ in theirs}

@@ -372,3 +372,21 @@ def jitter_figure(jitter: pd.DataFrame, *, title: str = "Keypoint jitter (Sec. 3
         ax.set_title(title)
         fig.tight_layout()
     return fig
+
+
+def ratio_figure(table: pd.DataFrame, *, label: str, ours: str = "ratio_to_t", theirs: str = "paper_ratio_to_t",
+                 ylabel: str = "latency / RTMPose-t's", title: str = "Latency ratios (Table 11)") -> plt.Figure:
+    """Grouped bars of a ratio per row, ours beside the paper's (e.g. each preset's latency over RTMPose-t's:
+    ratios compare across machines where milliseconds do not)."""
+    _require(table, [label, ours, theirs], "ratio_figure")
+    x = np.arange(len(table))
+    with sns.axes_style(STYLE):
+        fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(table) + 2), 3.6))
+        ax.bar(x - 0.2, table[ours], 0.4, color=OURS_COLOR, label="ours (this machine)")
+        ax.bar(x + 0.2, table[theirs], 0.4, color=PAPER_COLOR, label="paper")
+        ax.set_xticks(x, [str(v) for v in table[label]], rotation=15 if len(table) > 3 else 0)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
