@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rtmposelib.codecs.inputs import checked_flip_indices, encoder_inputs
+
 
 class _GaussianHeatmapCodec:
     """Shared encode machinery. input_size / heatmap_size: (w, h); sigma in heatmap pixels."""
@@ -43,16 +45,8 @@ class _GaussianHeatmapCodec:
 
         Returns heatmaps (N, K, H_hm, W_hm) float32 (peak 1) and weights (N, K) float32.
         """
-        keypoints = np.asarray(keypoints, dtype=np.float64)
-        visible = np.minimum(np.asarray(visible, dtype=np.float32), 1.0)
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2 or visible.shape != keypoints.shape[:2]:
-            raise ValueError(f"keypoints must be (N, K, 2) and visible (N, K); got {keypoints.shape} "
-                             f"and {visible.shape}")
+        keypoints, visible = encoder_inputs(keypoints, visible)
         labelled = visible >= 0.5
-        bad = labelled & ~np.isfinite(keypoints).all(-1)
-        if bad.any():
-            n, k = np.argwhere(bad)[0]
-            raise ValueError(f"visible keypoint {k} of instance {n} is not finite: {keypoints[n, k]}")
         p = np.where(np.isfinite(keypoints), keypoints, 0.0) / self.scale_factor   # heatmap pixels
         radius = 3 * self.sigma
         mu = (p + 0.5).astype(np.int64)                                # truncation, as MMPose
@@ -182,10 +176,7 @@ def flip_back_heatmaps(heatmaps: np.ndarray, flip_indices: list[int] | np.ndarra
     """Heatmaps (N, K, H, W) of the flipped crop -> the plain crop's frame: channels permuted by
     ``flip_indices``, columns reversed, and with ``shift`` moved one column right (MMPose
     ``shift_heatmap``, used by the SimpleBaseline configs). Average 0.5 / 0.5 with the plain output."""
-    flip_indices = np.asarray(flip_indices, dtype=np.int64)
-    k = heatmaps.shape[-3]
-    if flip_indices.shape != (k,) or sorted(flip_indices.tolist()) != list(range(k)):
-        raise ValueError(f"flip_indices must be a permutation of range({k}), got {flip_indices.tolist()}")
+    flip_indices = checked_flip_indices(flip_indices, np.asarray(heatmaps).shape[-3])
     out = np.asarray(heatmaps)[..., flip_indices, :, ::-1].copy()
     if shift:
         out[..., 1:] = out[..., :-1].copy()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from rtmposelib.codecs.image_space import crop_to_image
+from rtmposelib.codecs.inputs import checked_flip_indices, encoder_inputs
 
 __all__ = ["SimCCCodec", "flip_back", "crop_to_image"]
 
@@ -57,17 +58,8 @@ class SimCCCodec:
 
         Returns target_x (N, K, W_bins) f32, target_y (N, K, H_bins) f32, weights (N, K) f32.
         """
-        keypoints = np.asarray(keypoints, dtype=np.float64)
-        visible = np.minimum(np.asarray(visible, dtype=np.float32), 1.0)
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
-            raise ValueError(f"keypoints must be (N, K, 2) crop pixels, got {keypoints.shape}")
-        if visible.shape != keypoints.shape[:2]:
-            raise ValueError(f"visible must be (N, K) = {keypoints.shape[:2]}, got {visible.shape}")
+        keypoints, visible = encoder_inputs(keypoints, visible)
         labelled = visible >= 0.5
-        bad = labelled & ~np.isfinite(keypoints).all(-1)
-        if bad.any():
-            n, k = np.argwhere(bad)[0]
-            raise ValueError(f"visible keypoint {k} of instance {n} is not finite: {keypoints[n, k]}")
 
         w_bins, h_bins = self.bins
         mu = np.around(np.where(np.isfinite(keypoints), keypoints, 0.0) * self.split_ratio)  # (N, K, 2)
@@ -139,9 +131,6 @@ def flip_back(simcc_x: np.ndarray, simcc_y: np.ndarray,
     ``flip_indices`` (K,) and the x bins reversed; y is only permuted. Average the result 0.5 / 0.5 with
     the plain outputs before decoding.
     """
-    flip_indices = np.asarray(flip_indices, dtype=np.int64)
     simcc_x, simcc_y = np.asarray(simcc_x), np.asarray(simcc_y)
-    k = simcc_x.shape[-2]
-    if flip_indices.shape != (k,) or sorted(flip_indices.tolist()) != list(range(k)):
-        raise ValueError(f"flip_indices must be a permutation of range({k}), got {flip_indices.tolist()}")
+    flip_indices = checked_flip_indices(flip_indices, simcc_x.shape[-2])
     return simcc_x[..., flip_indices, ::-1].copy(), simcc_y[..., flip_indices, :].copy()
