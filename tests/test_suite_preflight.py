@@ -40,3 +40,5 @@ def test_complete_tree_and_backbone_are_not_problems(tmp_path):
         zf.writestr("archive/data.pkl", b"")
     assert backbone_problems(str(tmp_path / "cspnext-{size}.pth"), ("m",)) == []
     assert "missing" in backbone_problems(str(tmp_path / "cspnext-{size}.pth"), ("m", "l"))[0]
+    assert backbone_problems("zoo:cspnext-{size}-imagenet", ("t", "s", "m", "l")) == []
+    assert "did you mean" in backbone_problems("zoo:cspnext-{size}-imagnet", ("m",))[0]

@@ -65,6 +65,7 @@ def test_registry_names_every_release_with_its_hash_and_published_accuracy():
         assert e.onnx_url is None or (e.onnx_url.endswith(".zip") and e.sha256 in e.onnx_url)
         assert 0 < e.published < 100
     assert ZOO["rtmpose-m"].published == 75.8 and ZOO["rtmdet-nano"].published == 40.3
+    assert {f"cspnext-{s}-imagenet" for s in "tsmlx"} <= set(ZOO)
     assert pose_run_config(ZOO["rtmpose-m-mpii"]).model.input_size == (256, 256)
     assert pose_run_config(ZOO["rtmpose-l-wholebody-384x288"]).model.num_keypoints == 133
 

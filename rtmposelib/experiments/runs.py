@@ -54,6 +54,8 @@ def _initial_backbone(scale: str, init_dir: str | None, imagenet_backbone: str |
                              f"initialisation: pass init_dir (the {STANDIN_RUN} run)")
         return str(run_checkpoint(init_dir))
     if imagenet_backbone:
+        from rtmposelib.zoo.download import resolve
+        imagenet_backbone = resolve(imagenet_backbone)          # zoo:cspnext-<size>-imagenet: the cached file
         if not Path(imagenet_backbone).is_file():
             raise FileNotFoundError(f"ImageNet backbone checkpoint {imagenet_backbone} does not exist")
         return str(imagenet_backbone)

@@ -4,7 +4,7 @@ Problems (each one line; the check exits 1 when there is any):
 - the COCO layout under the paper scale's data root (``$RTMPOSE_COCO``, default ``data/coco``): both
   keypoint files, both image folders (not empty), and the official detection file of the val protocol;
 - the ImageNet CSPNeXt checkpoint (``--imagenet-backbone``; ``{size}`` is filled per model size): given,
-  present, a PyTorch archive;
+  present, a PyTorch archive; or a released one (``zoo:cspnext-{size}-imagenet``, fetched when a run starts);
 - GPUs: at least one visible for a local run (a cluster run asks the scheduler for its own);
 - free disk under the results root for the checkpoints the plan will write.
 
@@ -56,10 +56,20 @@ def backbone_problems(imagenet_backbone: str, sizes) -> list[str]:
     """The ImageNet checkpoint(s): given, present, a PyTorch archive."""
     if not imagenet_backbone:
         return ["no --imagenet-backbone: the runs the paper starts from ImageNet would start from random "
-                "initialisation (rtmpose zoo list names no ImageNet file; MMDetection releases cspnext-*_imagenet)"]
+                "initialisation (pass zoo:cspnext-{size}-imagenet for the released ones)"]
     paths = sorted({imagenet_backbone.replace("{size}", s) for s in sizes})
     problems = []
-    for p in map(Path, paths):
+    for spec in [p for p in paths if p.startswith("zoo:")]:     # released: downloaded when a run starts
+        from rtmposelib.zoo.download import parse
+
+        try:
+            entry = parse(spec)[0]
+        except ValueError as err:
+            problems.append(f"--imagenet-backbone {spec}: {err}")
+            continue
+        if entry.kind != "backbone":
+            problems.append(f"--imagenet-backbone {spec}: {entry.file_name} is a {entry.kind}, not a backbone")
+    for p in [Path(p) for p in paths if not p.startswith("zoo:")]:
         if not p.is_file():
             problems.append(f"ImageNet backbone checkpoint missing: {p}")
         elif not zipfile.is_zipfile(p):

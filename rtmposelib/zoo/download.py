@@ -9,8 +9,9 @@
   when the server ignores the range.
 - Checks: a body that is an HTML page (an error page served with status 200) is refused; fewer bytes
   than ``Content-Length`` is an interruption; the file must be a complete zip archive (a PyTorch
-  checkpoint is one, and so is an ONNX SDK zip: a truncated file lacks the archive's end record); a
-  checkpoint's sha256 must start with the prefix embedded in its release name. A wrong hash deletes
+  checkpoint is one, and so is an ONNX SDK zip: a truncated file lacks the archive's end record; a
+  pre-1.6 PyTorch file is recognised by its magic number); a checkpoint's sha256 must start with the
+  prefix embedded in its release name. A wrong hash deletes
   the file.
 - ``zoo:<name>`` names the released checkpoint (``.pth``); ``zoo:<name>.onnx`` the ``end2end.onnx`` of
   its MMDeploy SDK zip (the archives rtmlib downloads), extracted next to the zip.
@@ -29,6 +30,7 @@ from rtmposelib.zoo.registry import ZOO, ZooEntry, get_entry, release_url
 
 PREFIX = "zoo:"
 _CHUNK = 1 << 16
+_LEGACY_TORCH = b"\x80\x02\x8a\nl\xfc\x9cf\xf9 j\xa8p\x19."   # torch.save before 1.6 (lower-cased, as read)
 _HTML_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
 
 
@@ -60,7 +62,7 @@ def check_file(path: Path, url: str, sha256_prefix: str | None) -> None:
     problem = None
     if head.startswith(_HTML_STARTS):
         problem = "is an HTML page, not a model file (the server answered with an error or login page)"
-    elif not zipfile.is_zipfile(path):
+    elif not (zipfile.is_zipfile(path) or head.startswith(_LEGACY_TORCH)):
         problem = "is truncated or not a model archive (no zip end record)"
     elif sha256_prefix:
         digest = sha256_of(path)

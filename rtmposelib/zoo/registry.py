@@ -11,7 +11,8 @@ the checkpoint's hash, not the zip's, so a zip is checked by its structure inste
 
 Naming: ``rtmpose-<size>`` is the paper's AIC+COCO model (the numbers of the paper's tables),
 ``-coco`` COCO only, ``-body7`` the seven-dataset models, ``-384x288`` the larger input; wholebody,
-CrowdPose, MPII and AP-10K models carry their dataset. A bare preset name (``rtmpose-m``) elsewhere in
+CrowdPose, MPII and AP-10K models carry their dataset; ``cspnext-<size>-imagenet`` are the ImageNet
+backbones the paper's training starts from. A bare preset name (``rtmpose-m``) elsewhere in
 the project means the architecture; ``zoo:rtmpose-m`` means these released weights.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ URL_ENV = "RTMPOSE_ZOO_URL"          # replaces RELEASE_HOST (a mirror, or a tes
 _POSE = RELEASE_HOST + "/mmpose/v1/projects/rtmposev1/"
 _SDK = _POSE + "onnx_sdk/"
 _DET = RELEASE_HOST + "/mmpose/v1/projects/rtmpose/"
+_IMAGENET = RELEASE_HOST + "/mmdetection/v3.0/rtmdet/cspnext_rsb_pretrain/"
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,13 @@ class ZooEntry:
 
     url: str
     sha256: str                          # prefix embedded in the file name
-    kind: str                            # "pose" | "detector"
-    size: str                            # t | s | m | l | x (pose), nano | m (detector)
+    kind: str                            # "pose" | "detector" | "backbone"
+    size: str                            # t | s | m | l | x (pose, backbone), nano | m (detector)
     input_size: tuple[int, int]
-    keypoints: str                       # metainfo name (coco, coco_wholebody, crowdpose, mpii, ap10k); "person"
+    keypoints: str                       # metainfo name (coco, coco_wholebody, ...); "person"; "none"
     num_keypoints: int
     training_data: str
-    metric: str                          # e.g. "COCO AP", "Whole AP", "PCKh@0.5", "box AP"
+    metric: str                          # e.g. "COCO AP", "Whole AP", "PCKh@0.5", "box AP", "top-1"
     published: float
     onnx_url: str | None = None
 
@@ -57,6 +59,11 @@ def _pose(file: str, sha: str, size: str, wh: tuple[int, int], data: str, metric
     return ZooEntry(url=_POSE + file + ".pth", sha256=sha, kind="pose", size=size, input_size=wh,
                     keypoints=keypoints, num_keypoints=k, training_data=data, metric=metric, published=ap,
                     onnx_url=_SDK + file + ".zip" if sdk else None)
+
+
+def _imagenet(file: str, size: str, top1: float) -> ZooEntry:
+    return ZooEntry(url=_IMAGENET + file, sha256=file[-12:-4], kind="backbone", size=size, input_size=(224, 224),
+                    keypoints="none", num_keypoints=0, training_data="ImageNet-1k", metric="top-1", published=top1)
 
 
 _AC, _B7 = "AIC+COCO", "Body7 (AIC, COCO, CrowdPose, MPII, sub-JHMDB, Halpe, PoseTrack18)"
@@ -118,6 +125,12 @@ ZOO: dict[str, ZooEntry] = {
                             "m", (256, 256), "MPII", "PCKh@0.5", 90.7, keypoints="mpii", k=16),
     "rtmpose-m-ap10k": _pose("rtmpose-m_simcc-ap10k_pt-aic-coco_210e-256x256-7a041aa1_20230206", "7a041aa1",
                              "m", (256, 256), "AP-10K", "AP", 72.2, keypoints="ap10k", sdk=True),
+    # ImageNet CSPNeXt backbones (MMDetection's RSB pre-training), the paper's starting point at full scale
+    "cspnext-t-imagenet": _imagenet("cspnext-tiny_imagenet_600e-3a2dd350.pth", "t", 69.44),
+    "cspnext-s-imagenet": _imagenet("cspnext-s_imagenet_600e-ea671761.pth", "s", 74.41),
+    "cspnext-m-imagenet": _imagenet("cspnext-m_8xb256-rsb-a1-600e_in1k-ecb3bbd9.pth", "m", 79.27),
+    "cspnext-l-imagenet": _imagenet("cspnext-l_8xb256-rsb-a1-600e_in1k-6a760974.pth", "l", 81.30),
+    "cspnext-x-imagenet": _imagenet("cspnext-x_8xb256-rsb-a1-600e_in1k-b3f78edd.pth", "x", 82.10),
     # RTMDet person detectors (MMDetection checkpoints; box AP on COCO val2017 person)
     "rtmdet-nano": ZooEntry(url=_DET + "rtmdet_nano_8xb32-100e_coco-obj365-person-05d8511e.pth", sha256="05d8511e",
                             kind="detector", size="nano", input_size=(320, 320), keypoints="person",
