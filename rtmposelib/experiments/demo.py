@@ -82,6 +82,9 @@ def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, 
     from rtmposelib.infer.video import run_demo
 
     cfg, model = load_trained(results_root, scale)
+    if detector_onnx:                                   # zoo:rtmdet-nano.onnx: the released SDK file
+        from rtmposelib.zoo.download import resolve
+        detector_onnx = resolve(detector_onnx)
     clip = posetrack_clip(samples_root) if detector_onnx else None
     if detector_onnx and not Path(detector_onnx).is_file():
         raise FileNotFoundError(f"person detector ONNX {detector_onnx} does not exist")
