@@ -18,11 +18,15 @@ from rtmposelib.suite.scales import at_scale, get_scale
 def latency_frame(scale: str) -> pd.DataFrame:
     """Table 11: ONNX Runtime / PyTorch CPU latency by the paper's protocol, ours beside the paper's."""
     from rtmposelib.export.latency import latency_table
+    from rtmposelib.export.quantize import int8_latency
 
     s = get_scale(scale)
     warmup, runs = s.latency_runs
-    return latency_table([f"rtmpose-{m}" for m in s.model_sizes], runs=runs, warmup=warmup,
-                         people=(1,) if s.name == "smoke" else (1, 3, 6))
+    table = latency_table([f"rtmpose-{m}" for m in s.model_sizes], runs=runs, warmup=warmup,
+                          people=(1,) if s.name == "smoke" else (1, 3, 6))
+    # the int8 column: static int8 ONNX against fp32, timed side by side (int8_speedup = fp32 / int8)
+    int8 = int8_latency(list(table["preset"]), runs=runs, warmup=warmup, rounds=1 if s.name == "smoke" else 3)
+    return table.merge(int8[["preset", "ort_int8_ms", "int8_speedup"]], on="preset", how="left")
 
 
 def _torch_latency_ms(model, input_size: tuple[int, int], warmup: int, runs: int) -> float:
@@ -113,7 +117,7 @@ def latency_metrics(table11: pd.DataFrame) -> dict:
     out = {}
     for _, r in table11.iterrows():
         short = str(r["preset"]).replace("rtmpose-", "")
-        for col in ("ort_ms", "torch_ms", "ratio_to_t", "peak_share"):
+        for col in ("ort_ms", "torch_ms", "ratio_to_t", "peak_share", "ort_int8_ms", "int8_speedup"):
             if col in table11.columns and pd.notna(r[col]):
                 out[f"{col.replace('_ms', '')}_ms_{short}" if col.endswith("_ms") else f"{col}_{short}"] = float(r[col])
     return out
