@@ -11,10 +11,10 @@ import torch
 from rtmposelib.codecs.image_space import crop_to_image
 from rtmposelib.codecs.simcc import SimCCCodec
 from rtmposelib.config import preset, simcc_sigma
-from rtmposelib.data.preprocess import MEAN, STD, crop_box, normalize
+from rtmposelib.data.preprocess import MEAN, STD, crop_box, normalize, normalize_crop, preprocess_boxes
 from rtmposelib.data.synthetic import make_synthpose
 from rtmposelib.export.onnx import export_onnx
-from rtmposelib.export.ort_runner import OrtPoseRunner, normalize_crop, parity, preprocess_boxes
+from rtmposelib.export.ort_runner import OrtPoseRunner, parity
 from rtmposelib.models.pose_model import build_model
 
 SIZE = (192, 256)                                   # (w, h)

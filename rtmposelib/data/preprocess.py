@@ -1,10 +1,11 @@
-"""Test-time preprocessing of one box: padding + aspect fix, the affine crop, and normalisation.
+"""Test-time preprocessing of boxes: padding + aspect fix, the affine crop, and normalisation.
 
 Matches MMPose's val pipeline ``GetBBoxCenterScale(1.25) -> TopdownAffine`` and the data
 preprocessor (mean/std in RGB order, ``bgr_to_rgb=True``): images are loaded BGR, cropped in BGR,
-then swapped to RGB and normalised (docs/official-behaviour.md "Model sizes"). rtmlib and the official ONNX Runtime
-example
-skip the swap (docs/official-behaviour.md "Deployment"); we do not.
+then swapped to RGB and normalised (docs/official-behaviour.md "Model sizes"). rtmlib and the official ONNX
+Runtime example skip the swap (docs/official-behaviour.md "Deployment"); we do not by default
+(``bgr_to_rgb=False`` mimics them). :func:`preprocess_boxes` does all of it for a batch of boxes; the
+ONNX runner, the top-down pipeline and the latency benchmark share it.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import numpy as np
 from rtmposelib.data.affine import warp_image, warp_matrix
 from rtmposelib.data.bbox import box_to_center_scale, fix_aspect_ratio
 
-__all__ = ["MEAN", "STD", "normalize", "box_to_center_scale", "fix_aspect_ratio", "warp_crop", "crop_box"]
+__all__ = ["MEAN", "STD", "normalize", "normalize_crop", "box_to_center_scale", "fix_aspect_ratio", "warp_crop",
+           "crop_box", "preprocess_boxes"]
 
 MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)   # RGB order, 0..255 pixel values
 STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
@@ -50,3 +52,41 @@ def crop_box(image: np.ndarray, xywh, input_size: tuple[int, int], *, padding: f
     center, scale = box_to_center_scale(xywh, padding=padding, aspect=input_size[0] / input_size[1])
     crop, matrix = warp_crop(image, center, scale, input_size)
     return normalize(crop), center, scale, matrix
+
+
+def normalize_crop(crop_bgr: np.ndarray, *, bgr_to_rgb: bool = True) -> np.ndarray:
+    """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 normalised with the RGB-ordered mean / std.
+
+    bgr_to_rgb=True: swap to RGB first (MMPose, our models); False: keep BGR (rtmlib, ORT example).
+    """
+    if bgr_to_rgb:
+        return normalize(crop_bgr)
+    chw = (crop_bgr.astype(np.float32) - MEAN) / STD
+    return np.ascontiguousarray(chw.transpose(2, 0, 1))
+
+
+def preprocess_boxes(image_bgr: np.ndarray, boxes_xyxy: np.ndarray, *, input_size: tuple[int, int],
+                     bgr_to_rgb: bool = True, bbox_padding: float = 1.25
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crops for every box: (batch (N, 3, h, w) float32, centers (N, 2), scales (N, 2) image px).
+
+    image_bgr: (H, W, 3) uint8 as cv2.imread gives. boxes_xyxy: (N, 4) image px. input_size: (w, h).
+    Each box is padded by ``bbox_padding``, aspect-fixed to w/h and warped bilinearly (no rotation).
+    """
+    if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+        raise ValueError(f"image must be (H, W, 3) BGR, got "
+                         f"{None if image_bgr is None else image_bgr.shape}")
+    boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4)
+    w, h = input_size
+    batch = np.zeros((len(boxes), 3, h, w), np.float32)
+    centers = np.zeros((len(boxes), 2), np.float32)
+    scales = np.zeros((len(boxes), 2), np.float32)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        if not (x1 > x0 and y1 > y0):
+            raise ValueError(f"box {i} {boxes[i].tolist()} has zero or negative area (xyxy expected)")
+        center, scale = box_to_center_scale(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
+                                            padding=bbox_padding, aspect=w / h)
+        crop, _ = warp_crop(image_bgr, center, scale, (w, h))
+        batch[i] = normalize_crop(crop, bgr_to_rgb=bgr_to_rgb)
+        centers[i], scales[i] = center, scale
+    return batch, centers, scales

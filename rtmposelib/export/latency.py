@@ -28,10 +28,11 @@ import pandas as pd
 import torch
 
 from rtmposelib.codecs.image_space import crop_to_image
+from rtmposelib.data.preprocess import preprocess_boxes
 from rtmposelib.export.fingerprint import cuda_devices, machine_fingerprint
 from rtmposelib.export.gemm_probe import gemm_peak, share_of_peak
 from rtmposelib.export.onnx import export_onnx
-from rtmposelib.export.ort_runner import OrtPoseRunner, preprocess_boxes
+from rtmposelib.export.ort_runner import OrtPoseRunner
 from rtmposelib.export.threads import torch_threads
 
 NOT_MEASURED = "not measured"

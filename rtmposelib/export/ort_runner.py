@@ -23,6 +23,7 @@ from torch import nn
 from rtmposelib.codecs.image_space import crop_to_image
 from rtmposelib.codecs.simcc import SimCCCodec
 from rtmposelib.config import simcc_sigma
+from rtmposelib.data.preprocess import preprocess_boxes
 from rtmposelib.export.onnx import DECODED_OUTPUTS, HEATMAP_OUTPUTS, SIMCC_OUTPUTS, SimCCDecode
 
 
@@ -42,48 +43,6 @@ def make_session(path: str | Path, *, threads: int = 1, providers: list[str] | N
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=opts,
                                 providers=providers or ["CPUExecutionProvider"])
-
-
-def normalize_crop(crop_bgr: np.ndarray, *, bgr_to_rgb: bool = True) -> np.ndarray:
-    """(H, W, 3) uint8 BGR crop -> (3, H, W) float32 normalised with the RGB-ordered mean / std.
-
-    bgr_to_rgb=True: swap to RGB first (MMPose, our models); False: keep BGR (rtmlib, ORT example).
-    """
-    from rtmposelib.data.preprocess import MEAN, STD, normalize
-
-    if bgr_to_rgb:
-        return normalize(crop_bgr)
-    chw = (crop_bgr.astype(np.float32) - np.asarray(MEAN, np.float32)) / np.asarray(STD, np.float32)
-    return np.ascontiguousarray(chw.transpose(2, 0, 1))
-
-
-def preprocess_boxes(image_bgr: np.ndarray, boxes_xyxy: np.ndarray, *, input_size: tuple[int, int],
-                     bgr_to_rgb: bool = True, bbox_padding: float = 1.25
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crops for every box: (batch (N, 3, h, w) float32, centers (N, 2), scales (N, 2) image px).
-
-    image_bgr: (H, W, 3) uint8 as cv2.imread gives. boxes_xyxy: (N, 4) image px. input_size: (w, h).
-    Each box is padded by ``bbox_padding``, aspect-fixed to w/h and warped bilinearly (no rotation).
-    """
-    from rtmposelib.data.preprocess import box_to_center_scale, warp_crop
-
-    if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
-        raise ValueError(f"image must be (H, W, 3) BGR, got "
-                         f"{None if image_bgr is None else image_bgr.shape}")
-    boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4)
-    w, h = input_size
-    batch = np.zeros((len(boxes), 3, h, w), np.float32)
-    centers = np.zeros((len(boxes), 2), np.float32)
-    scales = np.zeros((len(boxes), 2), np.float32)
-    for i, (x0, y0, x1, y1) in enumerate(boxes):
-        if not (x1 > x0 and y1 > y0):
-            raise ValueError(f"box {i} {boxes[i].tolist()} has zero or negative area (xyxy expected)")
-        center, scale = box_to_center_scale(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
-                                            padding=bbox_padding, aspect=w / h)
-        crop, _ = warp_crop(image_bgr, center, scale, (w, h))
-        batch[i] = normalize_crop(crop, bgr_to_rgb=bgr_to_rgb)
-        centers[i], scales[i] = center, scale
-    return batch, centers, scales
 
 
 def file_kind(session: ort.InferenceSession, path: str | Path = "<session>") -> str:
@@ -189,7 +148,7 @@ class OrtPoseRunner:
     # -- pre-processing ------------------------------------------------------------------------
     def preprocess(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:func:`preprocess_boxes` with this runner's input size, colour order and padding."""
+        """:func:`~rtmposelib.data.preprocess.preprocess_boxes` with this runner's input size, colour order, padding."""
         return preprocess_boxes(image_bgr, boxes_xyxy, input_size=self.input_size,
                                 bgr_to_rgb=self.bgr_to_rgb, bbox_padding=self.bbox_padding)
 

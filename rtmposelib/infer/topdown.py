@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from rtmposelib.codecs import crop_to_image, flip_test_average
+from rtmposelib.data.preprocess import preprocess_boxes
 from rtmposelib.eval.predict import rescore
-from rtmposelib.export.ort_runner import preprocess_boxes
 
 
 @dataclass
