@@ -28,6 +28,18 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The tests under each CPU-kernel setting of PyTorch and oneDNN (thread count, ATen's vector ISA, oneDNN's
+# ISA cap); about six times `make test`, so not part of CI. MATRIX_TESTS narrows it, e.g. to the tests that train.
+MATRIX_TESTS ?= tests
+MATRIX := OMP_NUM_THREADS=1 OMP_NUM_THREADS=2 ATEN_CPU_CAPABILITY=default ATEN_CPU_CAPABILITY=avx2 \
+          ATEN_CPU_CAPABILITY=avx512 ONEDNN_MAX_CPU_ISA=AVX2
+test-matrix: $(STAMP)
+	@failed=""; for setting in $(MATRIX); do \
+	  echo "== $$setting"; \
+	  env $$setting $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) $(MATRIX_TESTS) || failed="$$failed $$setting"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-matrix failed under:$$failed"; exit 1; fi; echo "test-matrix: all settings passed"
+
 reproduce: $(STAMP)
 	$(BIN)/rtmpose suite --scale $(SCALE)
 
