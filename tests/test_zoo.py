@@ -180,6 +180,7 @@ def test_sdk_zip_gives_its_end2end_onnx(host, release):
     assert onnx_input_size(onnx) == (192, 256)
 
 
+@pytest.mark.slow
 def test_demo_runs_from_model_names_alone(host, release, tmp_path, monkeypatch, capsys):
     """`rtmpose demo video.mp4` with no other argument: both models come from the (loopback) release host."""
     from rtmposelib.data.synth_video import synth_video, write_video
@@ -197,6 +198,7 @@ def test_demo_runs_from_model_names_alone(host, release, tmp_path, monkeypatch, 
     assert {r[0] for r in host.requests} == {det[0], pose[0]}
 
 
+@pytest.mark.slow
 def test_eval_and_export_accept_zoo_names(host, release, tmp_path, monkeypatch):
     _, _, pose, _ = release
     monkeypatch.setitem(ZOO, "rtmpose-t", hosted(ZOO["rtmpose-t"], *pose))
