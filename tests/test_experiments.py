@@ -169,7 +169,8 @@ def test_torchrun_command_and_gpu_count(monkeypatch):
     cmd = launch.torchrun_command("r/run.json", "r/checkpoints", nproc=8)
     assert cmd[:3] == [sys.executable, "-m", "torch.distributed.run"] and "--nproc_per_node=8" in cmd
     tail = cmd[cmd.index("-m", 3):]
-    assert tail == ["-m", "rtmposelib.cli", "train", "--config", "r/run.json", "--out", "r/checkpoints", "--no-progress"]
+    assert tail == ["-m", "rtmposelib.cli", "train", "--config", "r/run.json", "--out", "r/checkpoints",
+                    "--no-progress"]
     assert launch.torchrun_command("a", "b", nproc=2, max_iters=5)[-2:] == ["--max-iters", "5"]
     with pytest.raises(ValueError, match="nproc"):
         launch.torchrun_command("a", "b", nproc=0)

@@ -153,7 +153,7 @@ def train_and_evaluate(cfg: RunConfig, out_dir: str | Path, *, scale: str, boots
     train_s = time.perf_counter() - t0
     device = "cuda" if torch.cuda.is_available() else "cpu"
     ev, matches = _evaluate_with_matches(run.eval_model, cfg, device=device)
-    metrics = {k: 100.0 * float(ev[k]) for k in COCO_STATS}
+    metrics: dict = {k: 100.0 * float(ev[k]) for k in COCO_STATS}
     metrics.update(ap_eval_sd=math.nan)
     if matches is not None:
         from rtmposelib.eval.bootstrap import bootstrap_ap, save_matches

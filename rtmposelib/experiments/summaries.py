@@ -120,7 +120,8 @@ def sweep_summary(results_root: str | Path, kind: str) -> pd.DataFrame:
     base_value = base.model.final_kernel_size if kind == "kernel" else base.loss.beta
     if len(runs):
         runs = runs[runs["step"] == SWEEP_BASE_STEP]
-        fixed = ("inv_temperature", base.loss.beta) if kind == "kernel" else ("kernel_size", base.model.final_kernel_size)
+        fixed = (("inv_temperature", base.loss.beta) if kind == "kernel"
+                 else ("kernel_size", base.model.final_kernel_size))
         runs = runs[runs[fixed[0]] == fixed[1]]
     rows, parts = [], {}
     for value, g in (runs.groupby(x) if len(runs) else []):
