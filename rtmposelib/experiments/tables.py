@@ -277,7 +277,8 @@ def val_predictions(results_root: str | Path, scale: str) -> pd.DataFrame:
 
 
 def gallery_picks(predictions: pd.DataFrame, *, per_group: int = 3) -> pd.DataFrame:
-    """``per_group`` instances each with the best, the median and the worst OKS (column ``group``),
+    """``per_group`` instances each with the best, the median and the worst OKS (column ``group``; rows
+    ordered by OKS, highest first),
     plus the crop window (``crop_x0``, ``crop_y0``, ``crop_w``, ``crop_h``: the box padded by 1.25)."""
     scored = predictions.dropna(subset=["oks"]).sort_values("oks", ascending=False).reset_index(drop=True)
     n = len(scored)
@@ -285,7 +286,7 @@ def gallery_picks(predictions: pd.DataFrame, *, per_group: int = 3) -> pd.DataFr
         raise ValueError("no val instance with a visible keypoint to rank by OKS")
     k = min(per_group, n)
     mid = max(0, n // 2 - k // 2)
-    parts = [("best", scored.iloc[:k]), ("median", scored.iloc[mid:mid + k]), ("worst", scored.iloc[n - k:][::-1])]
+    parts = [("best", scored.iloc[:k]), ("median", scored.iloc[mid:mid + k]), ("worst", scored.iloc[n - k:])]
     out = pd.concat([p.assign(group=g) for g, p in parts], ignore_index=True)
     out["crop_w"], out["crop_h"] = 1.25 * out["box_w"], 1.25 * out["box_h"]
     out["crop_x0"] = (out["center_x"] - out["crop_w"] / 2).clip(lower=0).round().astype(int)
