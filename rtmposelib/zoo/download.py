@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import sys
 import urllib.error
@@ -70,7 +71,7 @@ def check_file(path: Path, url: str, sha256_prefix: str | None) -> None:
             problem = f"has sha256 {digest[:12]}..., expected a hash starting {sha256_prefix}"
     if problem:
         path.unlink(missing_ok=True)
-        raise ValueError(f"{path.name} downloaded from {url} {problem}; the file was deleted, try again")
+        raise ValueError(f"{path} (from {url}) {problem}; the file was deleted, try again")
 
 
 def download(url: str, dest: str | Path, *, sha256_prefix: str | None = None, progress: bool = True,
@@ -123,7 +124,7 @@ def download(url: str, dest: str | Path, *, sha256_prefix: str | None = None, pr
                     out.write(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
-            except (OSError, urllib.error.URLError) as err:
+            except (OSError, http.client.HTTPException) as err:       # reset, timeout, IncompleteRead
                 raise ConnectionError(f"download of {url} interrupted after {received} bytes ({err}); run "
                                       f"again to resume from {part}") from None
             out.flush()
