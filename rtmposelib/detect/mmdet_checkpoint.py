@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rtmposelib.checkpoint_io import load_mapped, read_checkpoint, select_weights
 from rtmposelib.detect.rtmdet import RTMDet, RTMDetConfig, build_rtmdet
-from rtmposelib.models.mmpose_checkpoint import load_mapped, read_checkpoint, select_weights
 
 PREFIXES = ("backbone.", "neck.", "bbox_head.")
 

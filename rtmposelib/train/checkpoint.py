@@ -74,15 +74,9 @@ def load_training_state(path: str | os.PathLike) -> dict:
 
 
 def _read(path: Path) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)   # never runs pickled code
-    except Exception as err:  # corrupt or not a torch file
-        raise ValueError(f"checkpoint {path} cannot be read: {err}") from err
-    if not isinstance(state, dict):
-        raise ValueError(f"checkpoint {path} holds a {type(state).__name__}, not a dict")
-    return state
+    from rtmposelib.checkpoint_io import read_checkpoint
+
+    return read_checkpoint(path)
 
 
 def _state_dict_from(source: str | os.PathLike | dict, *, prefer_ema: bool = True) -> dict:
@@ -150,7 +144,7 @@ def load_pose_weights(model: nn.Module, source: str | os.PathLike, *, use_ema: b
         raise ValueError(f"checkpoint {path} holds a backbone only (a pre-training export); "
                          f"use it with --init-backbone")
     state = raw["ema"]["module"] if has_ema and use_ema is not False else raw["model"]
-    from rtmposelib.models.mmpose_checkpoint import load_mapped
+    from rtmposelib.checkpoint_io import load_mapped
     try:
         return load_mapped(model, state, None, str(path))
     except ValueError as err:                              # say which architecture the file was trained as
@@ -180,7 +174,7 @@ def load_backbone_into(model: nn.Module, path: str | os.PathLike | dict) -> nn.M
         backbone_state = {k[len("backbone."):]: v for k, v in full.items() if k.startswith("backbone.")}
         if not backbone_state:
             raise ValueError(f"checkpoint {name} holds no 'backbone.*' weights")
-    from rtmposelib.models.mmpose_checkpoint import load_mapped
+    from rtmposelib.checkpoint_io import load_mapped
     load_mapped(model.backbone, backbone_state, None, name, what="this backbone")
     return model
 
