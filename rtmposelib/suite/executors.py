@@ -13,6 +13,10 @@ Resources come from flags (``--partition``, ``--gpus``, ``--time``, ``--cpus``, 
 (``--slurm-config FILE``, TOML or JSON) with the same keys at the top level and per-notebook overrides in
 ``[notebooks.<name>]``; flags win over the file. GPUs go to the training notebooks (``GPU_NOTEBOOKS``)
 unless a notebook's own section says otherwise.
+
+The ``rtmpose suite`` process orchestrates: it stays up while the jobs run (start it in tmux / screen, or
+as a small CPU job) and writes each entry's record when its job ends. If it stops, its jobs are
+cancelled; a rerun skips the entries already recorded and resubmits the rest.
 """
 from __future__ import annotations
 
@@ -129,8 +133,11 @@ class SubmititPool:
     def __enter__(self) -> SubmititPool:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._waiters.shutdown(wait=True)
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None:                # the suite stopped (Ctrl-C, an error): cancel its jobs
+            for job in self.jobs:
+                job.cancel(check=False)
+        self._waiters.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
 
 
 def _with_threads(threads: int, fn, *args, **kwargs):
