@@ -8,8 +8,9 @@ Reference, measured in the same run on the same instances:
 
 * with ``--peer-python`` and ``--peer-script`` (the official MMPose harness, run in its own Python):
   MMPose's own ``CocoDataset`` and the config's ``train_pipeline``, started as a subprocess; the two sides
-  alternate round by round (``--rounds``, order swapped every round) so that load from other processes
-  hits both alike. The harness prints its per-transform breakdown, shown beside ours.
+  alternate round by round (``--rounds``, order swapped every round, so an even count runs each side
+  first equally often) so that load from other processes hits both alike. The harness prints its
+  per-transform breakdown, shown beside ours.
 * otherwise: the plain val-time path (decode, crop the padded box, normalise), no augmentation.
 
 Crops/s is the median over rounds, the ratio the median of the rounds' ratios. Like the harness,
@@ -17,7 +18,7 @@ ours is timed with a timer around each step of the real pipeline (a wrapper of w
 step on a crop of milliseconds), so both breakdowns come from the same rounds as the rates.
 
     python benchmarks/bench_data_pipeline.py --data DIR [--peer-python PY --peer-script FILE]
-        [--rounds 5] [--seconds 5]
+        [--rounds 6] [--seconds 5]
 
 DIR is a COCO-format root holding ``--ann`` and its images (default: a SynthPose smoke set).
 """
@@ -192,7 +193,7 @@ def main() -> None:
     parser.add_argument("--ann", default="test_coco.json", help="annotation file inside --data")
     parser.add_argument("--peer-python", default=None, help="Python of the official MMPose environment")
     parser.add_argument("--peer-script", default=None, help="the official-side harness bench_data_pipeline.py")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median reported)")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds, even: both orders equally")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per side per round")
     args = parser.parse_args()
     if (args.peer_python is None) != (args.peer_script is None):
