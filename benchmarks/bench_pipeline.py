@@ -30,7 +30,8 @@ from rtmposelib.codecs import build_codec  # noqa: E402
 from rtmposelib.config import preset  # noqa: E402
 from rtmposelib.data.metainfo import get_metainfo  # noqa: E402
 from rtmposelib.data.synth_video import synth_video  # noqa: E402
-from rtmposelib.infer.detector import CallableDetector, letterbox  # noqa: E402
+from rtmposelib.detect.letterbox import letterbox  # noqa: E402
+from rtmposelib.infer.detector import CallableDetector  # noqa: E402
 from rtmposelib.infer.pose_nms import box_iou  # noqa: E402
 from rtmposelib.infer.topdown import TopdownPipeline  # noqa: E402
 from rtmposelib.infer.tracker import PoseTracker  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from rtmposelib.detect.det_data import DetectionDataset, collate
-from rtmposelib.infer.detector import DET_MEAN, DET_STD, letterbox
+from rtmposelib.detect.letterbox import DET_MEAN, DET_STD, letterbox
 
 BOX = (150.0, 90.0, 120.0, 200.0)          # x, y, w, h of the white rectangle in a 400 x 300 image
 

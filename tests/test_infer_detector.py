@@ -9,15 +9,8 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from rtmposelib.infer.detector import (
-    DET_MEAN,
-    DET_STD,
-    CallableDetector,
-    GroundTruthDetector,
-    ResultsFileDetector,
-    RTMDetDetector,
-    letterbox,
-)
+from rtmposelib.detect.letterbox import DET_MEAN, DET_STD, letterbox
+from rtmposelib.infer.detector import CallableDetector, GroundTruthDetector, ResultsFileDetector, RTMDetDetector
 
 KPTS = {"keypoints": [15, 30, 2] + [0] * 48, "num_keypoints": 1}
 

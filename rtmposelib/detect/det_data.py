@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import Dataset
 
 from rtmposelib.data.person_filter import person_skip_reason
-from rtmposelib.infer.detector import DET_MEAN, DET_STD, PAD_VALUE, letterbox
+from rtmposelib.detect.letterbox import DET_MEAN, DET_STD, PAD_VALUE, letterbox
 
 
 class DetectionDataset(Dataset):

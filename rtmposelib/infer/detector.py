@@ -25,17 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 
 from rtmposelib.data.bbox import xywh_to_clipped_xyxy
 from rtmposelib.data.coco import load_json
 from rtmposelib.data.person_filter import person_skip_reason
+from rtmposelib.detect.letterbox import letterbox
 from rtmposelib.infer.pose_nms import box_nms
-
-DET_MEAN = (103.53, 116.28, 123.675)   # BGR order, applied to the BGR image (no swap)
-DET_STD = (57.375, 57.12, 58.395)
-PAD_VALUE = 114
 
 
 class Detector(Protocol):
@@ -142,21 +138,6 @@ class ResultsFileDetector:
     def __call__(self, image_bgr: np.ndarray | None, key: int | str | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
         return self._lookup.lookup(key)
-
-
-def letterbox(image_bgr: np.ndarray, size: tuple[int, int] = (320, 320)) -> tuple[np.ndarray, float]:
-    """Top-left letterbox as rtmlib: resize by r = min(W/w, H/h), pad with 114 -> ((1, 3, H, W)
-    float32 normalised with the BGR detector stats, r)."""
-    if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or image_bgr.size == 0:
-        raise ValueError(f"image must be (H, W, 3) BGR uint8, got "
-                         f"{None if image_bgr is None else image_bgr.shape}")
-    w, h = size
-    ratio = min(h / image_bgr.shape[0], w / image_bgr.shape[1])
-    new_w, new_h = int(image_bgr.shape[1] * ratio), int(image_bgr.shape[0] * ratio)
-    padded = np.full((h, w, 3), PAD_VALUE, np.uint8)
-    padded[:new_h, :new_w] = cv2.resize(image_bgr, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    norm = (padded.astype(np.float32) - np.float32(DET_MEAN)) / np.float32(DET_STD)
-    return np.ascontiguousarray(norm.transpose(2, 0, 1)[None]), ratio
 
 
 class RTMDetDetector:
