@@ -45,3 +45,17 @@ def test_app_builds_its_panel(root):
     assert picked.value == ("train_step/baseline-seed0", "train_step/kernel7-seed0")
     step.value = "kernel7"
     assert picked.options == ("train_step/kernel7-seed0",)
+
+
+def test_keypoint_table_feeds_the_heatmap(root):
+    from rtmposelib.suite import viz
+
+    per_kpt = pd.DataFrame({"keypoint": ["nose", "left_eye"], "matched": [3, 3], "frac_ks50": [0.5, 1.0],
+                            "frac_ks75": [0.2, 0.4]})
+    per_kpt.to_csv(root / "train_step" / "baseline-seed0" / "per_keypoint.csv", index=False)
+    table = explorer.runs(root)
+    kpts = explorer.keypoint_table(root, table, explorer.training_runs(table))
+    assert set(kpts["step"]) == {"baseline"} and len(kpts) == 2              # the run without a breakdown left out
+    ax = viz.keypoint_heatmap(kpts, index="step").axes[0]
+    assert ax.collections[0].get_array().tolist() == [[0.5, 1.0]]            # keypoints in their own order
+    assert viz.keypoint_heatmap(kpts.iloc[:0], index="step").axes[0].texts

@@ -51,6 +51,16 @@ def learning_curves(results_root: str | Path, names: Sequence[str], *, column: s
                                title=f"{column} of {len(names)} runs")
 
 
+def keypoint_table(results_root: str | Path, table: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """The named runs' ``per_keypoint.csv`` stacked, with each run's ``name`` and ``step`` (for
+    :func:`rtmposelib.suite.viz.keypoint_heatmap`); runs without a breakdown are left out."""
+    step = table.set_index("name")["step"] if "step" in table else pd.Series(dtype=object)
+    parts = [results.read_table(Path(results_root) / n, "per_keypoint").assign(name=n, step=step.get(n))
+             for n in names if (Path(results_root) / n / "per_keypoint.csv").is_file()]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["keypoint", "name", "step"])
+
+
 def _flat(config: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in config.items():

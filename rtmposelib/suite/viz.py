@@ -77,7 +77,10 @@ def keypoint_heatmap(per_keypoint: pd.DataFrame, *, index: str, value: str = "fr
     table = per_keypoint.pivot_table(index=index, columns="keypoint", values=value, sort=False)
     with sns.axes_style("white"):
         fig, ax = plt.subplots(figsize=(0.55 * table.shape[1] + 3, 0.4 * table.shape[0] + 2))
-        sns.heatmap(table, ax=ax, cmap="viridis", vmin=0, vmax=1, cbar_kws={"label": value})
+        if table.size:
+            sns.heatmap(table, ax=ax, cmap="viridis", vmin=0, vmax=1, cbar_kws={"label": value})
+        else:                                            # no run matched an instance
+            ax.text(0.5, 0.5, f"no {value} measured", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title)
         ax.set_xlabel("")
         fig.tight_layout()
