@@ -200,6 +200,11 @@ def main() -> None:
         parser.error("--peer-python and --peer-script go together")
     if args.peer_python and args.data is None:
         parser.error("--peer-* needs --data: both sides must read the same COCO-format sample")
+    for what, path in (("--peer-python", args.peer_python), ("--peer-script", args.peer_script),
+                       ("--data", args.data)):
+        if path is not None and not Path(path).exists():
+            parser.error(f"{what} {path} does not exist (the peer venv is made by the harness's setup.sh)"
+                         if what.startswith("--peer") else f"{what} {path} does not exist")
     cv2.setNumThreads(1)                                       # one worker = one core, as the harness
     torch.set_num_threads(1)
 
