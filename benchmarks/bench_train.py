@@ -1,10 +1,10 @@
 """CPU training throughput: images/s of one training step (forward + backward + AdamW step).
 
 RTMPose-t and -s at 256x192 (the official recipe: KL loss on SimCC labels, AdamW with the official
-decay groups), beside timm's resnet18 trained with cross-entropy at the same input and batch, measured
-in the same run; the ratio ours / reference is what to compare across machines. The models are timed
-in interleaved rounds and the median round is reported, so that load from other processes on a shared
-machine hits all of them alike.
+decay groups; the training loop's step with its default speed settings), beside timm's resnet18
+trained with cross-entropy at the same input and batch, measured in the same run; the ratio ours /
+reference is what to compare across machines. The models are timed in interleaved rounds and the
+median round is reported, so that load from other processes on a shared machine hits all of them alike.
 
     OMP_NUM_THREADS=2 python benchmarks/bench_train.py [--batch-size 32] [--steps 3] [--rounds 3] [--threads 2]
 """
@@ -20,7 +20,9 @@ from rtmposelib.codecs import build_codec
 from rtmposelib.config import preset
 from rtmposelib.losses import build_loss
 from rtmposelib.models.pose_model import build_model
+from rtmposelib.train.loop import optimisation_step
 from rtmposelib.train.optim import build_optimizer
+from rtmposelib.train.speed import prepare_model
 
 
 def images_per_s(step, batch_size: int, steps: int) -> float:
@@ -33,7 +35,7 @@ def images_per_s(step, batch_size: int, steps: int) -> float:
 def rtmpose_step(name: str, batch_size: int):
     cfg = preset(name)
     torch.manual_seed(0)
-    model = build_model(cfg.model).train()
+    model = prepare_model(build_model(cfg.model).train(), cfg.train)
     loss_fn = build_loss(cfg.loss)
     optimizer = build_optimizer(model, cfg.train)
     w, h = cfg.model.input_size
@@ -43,11 +45,10 @@ def rtmpose_step(name: str, batch_size: int):
     targets = {k: torch.from_numpy(v) for k, v in enc.items()}
     images = torch.randn(batch_size, 3, h, w)
 
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
+
     def step():
-        loss = loss_fn(model(images), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        optimisation_step(model, model, loss_fn, optimizer, images, targets, cfg=cfg, scaler=scaler)
     return step
 
 
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)                                 # as the training loop
     bs = args.batch_size
     steps = {"resnet18": resnet18_step(bs, (192, 256)),
              "rtmpose-t": rtmpose_step("rtmpose-t", bs), "rtmpose-s": rtmpose_step("rtmpose-s", bs)}

@@ -32,7 +32,6 @@ import json
 import math
 import random
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,8 +49,9 @@ from rtmposelib.data.sources import build_datasets
 from rtmposelib.eval.evaluate import evaluate
 from rtmposelib.models.pose_model import build_model
 from rtmposelib.train import distributed as D
-from rtmposelib.train.checkpoint import StopSignal, TrainingInterrupted, load_backbone_into, load_training_state
+from rtmposelib.train.checkpoint import load_backbone_into, load_training_state
 from rtmposelib.train.ema import ExpMomentumEMA
+from rtmposelib.train.interrupt import StopSignal, TrainingInterrupted
 from rtmposelib.train.optim import build_optimizer
 from rtmposelib.train.schedule import effective_warmup, lr_at, set_lr
 from rtmposelib.train.speed import (
@@ -361,7 +361,7 @@ def _run(state: TrainState, *, stop_at: int, stop: StopSignal, progress: bool) -
             state.save_last()                                              # a pause mid-epoch
         if stopping:
             bar.close()
-            raise TrainingInterrupted(f"{stop.requested or 'a signal'} received: stopped after iteration {state.iteration}; "
-                                      f"{state.out_dir / 'last.pth'} saved, continue with resume")
+            raise TrainingInterrupted(f"{stop.requested or 'a signal'} received: stopped after iteration "
+                                      f"{state.iteration}; {state.out_dir / 'last.pth'} saved, continue with resume")
     bar.close()
     state.write_history()
