@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from rtmposelib.train.checkpoint import (
-    StopSignal,
     atomic_save,
     load_backbone_into,
     load_training_state,
@@ -18,6 +17,7 @@ from rtmposelib.train.checkpoint import (
     rng_state,
     save_backbone,
 )
+from rtmposelib.train.interrupt import StopSignal
 
 
 class Tiny(nn.Module):

@@ -16,7 +16,8 @@ import torch
 
 from rtmposelib.config import preset, simcc_sigma
 from rtmposelib.train import loop
-from rtmposelib.train.checkpoint import TrainingInterrupted, load_training_state
+from rtmposelib.train.checkpoint import load_training_state
+from rtmposelib.train.interrupt import TrainingInterrupted
 from rtmposelib.train.pretrain import finetune_config, heatmap_pretrain_config
 
 

@@ -1,4 +1,4 @@
-"""Training checkpoints that lose nothing: atomic writes, signal-safe stops, exact resume, backbone transfer.
+"""Training checkpoints that lose nothing: atomic writes, exact resume, backbone transfer.
 
 The official runs keep a checkpoint per epoch (MMEngine ``CheckpointHook``) and initialise the SimCC
 model's backbone from the heatmap (UDP) pre-training run (paper Sec. 3.2 "pre-training";
@@ -17,10 +17,8 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -177,37 +175,3 @@ def load_backbone_into(model: nn.Module, path: str | os.PathLike | dict) -> nn.M
     from rtmposelib.checkpoint_io import load_mapped
     load_mapped(model.backbone, backbone_state, None, name, what="this backbone")
     return model
-
-
-class StopSignal:
-    """Context manager turning SIGINT/SIGTERM into a request the loop honours after the current step.
-
-    ``requested`` holds the signal's name once one arrived. A second signal stops immediately
-    (``KeyboardInterrupt``). Outside the main thread signals cannot be caught, so nothing is installed.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.requested: str | None = None
-        self._previous: dict = {}
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested is not None:
-            raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: stopping now")
-        self.requested = signal.Signals(signum).name
-
-    def __enter__(self) -> StopSignal:
-        if threading.current_thread() is threading.main_thread():
-            for sig in self.SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Raised by ``fit`` after a SIGINT/SIGTERM once the checkpoint is safely written."""

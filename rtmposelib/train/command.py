@@ -83,7 +83,7 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from rtmposelib.train.checkpoint import TrainingInterrupted
+    from rtmposelib.train.interrupt import TrainingInterrupted
     from rtmposelib.train.loop import fit
 
     cfg = config_from_args(args)
