@@ -1,8 +1,8 @@
-"""Training data pipeline throughput: strong-stage crops/s at 256x192 in one process on one thread.
+"""Training data pipeline throughput: crops/s at 256x192 in one process on one thread (strong stage).
 
-Ours is ``TopdownCocoDataset[i]`` with the stage-1 pipeline of RTMPose-s: JPEG read and decode (every
-crop, no image cache), flip / half-body / random box transform folded into one affine warp, HSV jitter,
-blur, median blur, cutout, SimCC targets, normalisation to a float tensor.
+Ours is ``TopdownCocoDataset[i]`` with the stage-1 pipeline of RTMPose-s (``--stage weak``: stage 2):
+JPEG read and decode (every crop, no image cache), flip / half-body / random box transform folded into
+one affine warp, HSV jitter, blur, median blur, cutout, SimCC targets, normalisation to a float tensor.
 
 Reference, measured in the same run on the same instances:
 
@@ -68,11 +68,11 @@ MMPOSE_ROWS = ("LoadImage", "GetBBoxCenterScale", "RandomFlip", "RandomHalfBody"
                "TopdownAffine", "YOLOXHSVRandomAug", "Albumentation", "GenerateTarget", "PackPoseInputs")
 
 
-def build_dataset(ann_file: Path, image_dir: Path) -> TopdownCocoDataset:
+def build_dataset(ann_file: Path, image_dir: Path, stage: str = "strong") -> TopdownCocoDataset:
     cfg = preset("rtmpose-s")
     dataset = TopdownCocoDataset(ann_file=ann_file, image_dir=image_dir, metainfo=get_metainfo("coco"),
                                  codec=build_codec(cfg.codec), input_size=cfg.codec.input_size,
-                                 augment=cfg.aug_stage1, seed=0)
+                                 augment=cfg.aug_stage1 if stage == "strong" else cfg.aug_stage2, seed=0)
     dataset.image_cache = None                                 # decode every crop, as MMPose's LoadImage
     return dataset
 
@@ -147,9 +147,9 @@ def breakdown_ms(acc: dict, totals: list) -> dict:
     return out
 
 
-def run_peer(python: str, script: str, data: Path, seconds: float) -> dict:
-    """One round of the official harness (strong pipeline, one repeat); its RESULT json."""
-    cmd = [python, script, "--seconds", str(seconds), "--repeats", "1", "--pipelines", "strong",
+def run_peer(python: str, script: str, data: Path, seconds: float, stage: str) -> dict:
+    """One round of the official harness (one pipeline, one repeat); its RESULT json."""
+    cmd = [python, script, "--seconds", str(seconds), "--repeats", "1", "--pipelines", stage,
            "--data", str(data)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     results = [line[len("RESULT "):] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
@@ -193,6 +193,8 @@ def main() -> None:
     parser.add_argument("--ann", default="test_coco.json", help="annotation file inside --data")
     parser.add_argument("--peer-python", default=None, help="Python of the official MMPose environment")
     parser.add_argument("--peer-script", default=None, help="the official-side harness bench_data_pipeline.py")
+    parser.add_argument("--stage", choices=("strong", "weak"), default="strong",
+                        help="augmentation stage: strong (stage 1) or weak (stage 2)")
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds, even: both orders equally")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per side per round")
     args = parser.parse_args()
@@ -211,13 +213,13 @@ def main() -> None:
     if args.data is None:
         from rtmposelib.data.synthetic import make_synthpose
         root, cfg = make_synthpose("smoke"), preset("rtmpose-s")
-        dataset = build_dataset(root / cfg.data.train_ann, root / cfg.data.train_images)
+        dataset = build_dataset(root / cfg.data.train_ann, root / cfg.data.train_images, args.stage)
         where = "SynthPose smoke"
     else:
-        dataset = build_dataset(args.data / args.ann, args.data)
+        dataset = build_dataset(args.data / args.ann, args.data, args.stage)
         where = f"{args.data.name}/{args.ann}"
     n = len(dataset)
-    print(f"{where}: {n} instances, strong stage, input 256x192, 1 process, cv2 {cv2.getNumThreads()} "
+    print(f"{where}: {n} instances, {args.stage} stage, input 256x192, 1 process, cv2 {cv2.getNumThreads()} "
           f"thread, torch {torch.get_num_threads()} thread, load average {os.getloadavg()[0]:.2f}")
 
     def crop_only(i: int) -> None:
@@ -232,7 +234,7 @@ def main() -> None:
             if side == "ours":
                 our_rates.append(timed_round(dataset, args.seconds, acc, totals))
             elif args.peer_python:
-                res = run_peer(args.peer_python, args.peer_script, args.data, args.seconds)
+                res = run_peer(args.peer_python, args.peer_script, args.data, args.seconds, args.stage)
                 ref_rates.append(float(res["crops_per_s_median"]))
                 peer_rows.append(mmpose_rows(res["ms_per_crop_breakdown"]))
             else:
@@ -247,14 +249,15 @@ def main() -> None:
     ours_med, ref_med = statistics.median(our_rates), statistics.median(ref_rates)
     paired = statistics.median(o / r for o, r in zip(our_rates, ref_rates))   # each round's pair
     if args.peer_python:
-        print(f"  MMPose 1.3.2 strong pipeline (official harness): {ref_med:8.1f} crops/s ({1e3 / ref_med:.2f} ms)")
-        print(f"  ours, strong pipeline:                            {ours_med:8.1f} crops/s ({1e3 / ours_med:.2f} ms)")
+        for label, rate in ((f"MMPose 1.3.2 {args.stage} pipeline (official harness):", ref_med),
+                            (f"ours, {args.stage} pipeline:", ours_med)):
+            print(f"  {label:50s}{rate:8.1f} crops/s ({1e3 / rate:.2f} ms)")
         print(f"  ratio ours / MMPose: {paired:.2f} (median of the {args.rounds} rounds' ratios; ratio of the "
               f"medians {ours_med / ref_med:.2f}; load average now {os.getloadavg()[0]:.2f})")
     else:
         print(f"  reference crop-only (decode + crop + normalise): {ref_med:8.1f} crops/s")
-        print(f"  strong stage-1 pipeline (+ aug + SimCC targets): {ours_med:8.1f} crops/s")
-        print(f"  ratio strong / crop-only: {paired:.2f} (median of the {args.rounds} rounds' ratios)")
+        print(f"  {args.stage} pipeline (+ aug + SimCC targets): {ours_med:8.1f} crops/s")
+        print(f"  ratio {args.stage} / crop-only: {paired:.2f} (median of the {args.rounds} rounds' ratios)")
     sys.stdout.flush()
 
 
