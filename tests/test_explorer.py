@@ -13,7 +13,8 @@ from rtmposelib.suite import explorer, results
 def root(tmp_path):
     for run, step, widen in (("baseline-seed0", "baseline", 0.375), ("kernel7-seed0", "kernel7", 0.5)):
         history = pd.DataFrame({"iteration": np.arange(1, 6), "loss": np.linspace(2, 1, 5), "lr": np.full(5, 1e-3)})
-        results.write(tmp_path / "smoke" / "train_step" / run, config={"model": {"widen_factor": widen, "head": "simcc"}},
+        results.write(tmp_path / "smoke" / "train_step" / run,
+                      config={"model": {"widen_factor": widen, "head": "simcc"}},
                       metrics={"AP": 10.0, "step": step}, tables={"history": history})
     results.write(tmp_path / "smoke" / "roadmap" / "summary", config={}, metrics={"final_ap": 10.0})
     results.write(tmp_path / "cpu" / "roadmap" / "summary", config={}, metrics={"final_ap": 1.0})

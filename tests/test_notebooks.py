@@ -144,8 +144,8 @@ def test_tables_figures_and_demo(smoke):
 
 
 # notebooks whose executed copies must show figures (the others show tables)
-FIGURE_NOTEBOOKS = ("train_step", "train_size", "pretrain_heatmap", "roadmap", "sweeps", "speed_accuracy", "eval_tables",
-                    "pipeline_video", "speed_tables", "explorer")
+FIGURE_NOTEBOOKS = ("train_step", "train_size", "pretrain_heatmap", "roadmap", "sweeps", "speed_accuracy",
+                    "eval_tables", "pipeline_video", "speed_tables", "explorer")
 
 
 def test_executed_notebooks_keep_their_figures(smoke):
@@ -157,14 +157,16 @@ def test_executed_notebooks_keep_their_figures(smoke):
         nb = nbformat.read(root / entry / f"{notebook}.ipynb", as_version=4)
         images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
         assert images, f"{entry}: the executed notebook shows no figure"
-        assert not any("<Figure size" in o.get("data", {}).get("text/plain", "") and "image/png" not in o.get("data", {})
-                       for c in nb.cells if c.cell_type == "code" for o in c.outputs), f"{entry}: a figure printed as text"
+        outputs = [o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not any("<Figure size" in d.get("text/plain", "") and "image/png" not in d for d in outputs), \
+            f"{entry}: a figure printed as text"
 
 
 def test_model_family_fig1_has_two_sizes_with_distinct_latencies(smoke):
     root, _ = smoke
     pts = pd.read_csv(root / "speed_accuracy/figures/points.csv")
-    assert list(pts["size"]) == ["t", "s"] and pts["latency_ms"].nunique() == 2 and pts["latency_ms_256x192"].nunique() == 2
+    assert list(pts["size"]) == ["t", "s"]
+    assert pts["latency_ms"].nunique() == 2 and pts["latency_ms_256x192"].nunique() == 2
     assert (pts["latency_ms_256x192"] > pts["latency_ms"]).all()              # 256x192 is larger than the smoke crop
     assert pts["params_m"].is_monotonic_increasing and pts["paper_cpu_ms"].tolist() == [3.204, 4.481]
     for size, init in (("t", "pretrain_heatmap/standin/"), ("s", "pretrain_heatmap/standin-s/")):
@@ -193,7 +195,11 @@ def test_report_holds_every_figure_and_table_of_the_plan(smoke):
     assert page.count("data:image/png;base64,") == sum(len(v["figures"]) for v in items.values())
     assert 'id="table-suite"' in page and 'id="table-training-runs"' in page and "library source digest" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page   # self-contained
-    assert page.count("up to date") == len(summary)                            # every entry cached and current
+    states = report.entry_states(plan("smoke"), root, NOTEBOOKS_DIR)
+    assert (states["status"] == "ok").all() and len(states) == len(summary)
+    # current unless the library or a notebook changed while the suite ran (a shared working tree)
+    assert states["cache"].isin(["up to date", "stale"]).all()
+    assert page.count("up to date") == (states["cache"] == "up to date").sum()
     if report.shutil.which("chromium") is None:
         pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
     messages = report.screenshot(root / report.REPORT_FILE, root / report.SCREENSHOT_FILE)

@@ -123,7 +123,8 @@ def test_gallery_jitter_and_image_figures():
 
 
 def test_ratio_figure_puts_ours_beside_the_papers():
-    table = pd.DataFrame({"preset": ["rtmpose-t", "rtmpose-s"], "ratio_to_t": [1.0, 1.6], "paper_ratio_to_t": [1.0, 1.4]})
+    table = pd.DataFrame({"preset": ["rtmpose-t", "rtmpose-s"], "ratio_to_t": [1.0, 1.6],
+                          "paper_ratio_to_t": [1.0, 1.4]})
     ax = viz.ratio_figure(table, label="preset").axes[0]
     assert [p.get_height() for p in ax.patches] == [1.0, 1.6, 1.0, 1.4]
     with pytest.raises(ValueError, match="missing \\['paper_ratio_to_t'\\]"):

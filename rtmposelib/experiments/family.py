@@ -35,9 +35,14 @@ def with_model_size(cfg: RunConfig, size: str) -> RunConfig:
     return replace(cfg, name=f"{cfg.name}-{size}", model=replace(cfg.model, deepen_factor=deepen, widen_factor=widen))
 
 
-def size_standin_config(scale: str, size: str) -> RunConfig:
-    """The stand-in initialisation (smoke / cpu) of one size: the scale's stand-in run with that backbone."""
-    return with_model_size(standin_config(scale), size)
+def size_standin_config(scale: str, size: str, *, epochs: int = 0) -> RunConfig:
+    """The stand-in initialisation (smoke / cpu) of one size: the scale's stand-in run with that backbone,
+    and ``epochs`` epochs instead of ``Scale.standin_epochs`` when given (the family's own stand-ins)."""
+    cfg = with_model_size(standin_config(scale), size)
+    if epochs:
+        cfg = replace(cfg, name=f"{cfg.name}-{epochs}ep", train=replace(cfg.train, epochs=int(epochs),
+                                                                         val_interval=int(epochs)))
+    return cfg
 
 
 def size_config(size: str, *, scale: str, seed: int = 0, init_dir: str | None = None,
@@ -63,6 +68,7 @@ def size_config(size: str, *, scale: str, seed: int = 0, init_dir: str | None = 
 
 
 def size_metrics(metrics: dict, *, size: str, cfg: RunConfig) -> dict:
-    """A family run's metrics plus its size and crop (read by :func:`rtmposelib.experiments.speed.speed_accuracy_frame`)."""
+    """A family run's metrics plus its size and crop (read by
+    :func:`rtmposelib.experiments.speed.speed_accuracy_frame`)."""
     w, h = cfg.model.input_size
     return {**metrics, "size": size, "step": FAMILY_STEP, "input_w": int(w), "input_h": int(h)}

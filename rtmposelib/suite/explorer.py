@@ -7,8 +7,8 @@ Run names are ``"<notebook>/<run>"`` under ``results/<scale>/``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 

@@ -94,19 +94,22 @@ def plan(scale: str, *, imagenet_backbone: str = "") -> list[Entry]:
 def _family(s, standin: tuple[str, ...], imagenet_backbone: str, entries: list[Entry]) -> tuple[str, ...]:
     """The model-size series (Fig. 1 / 5): each size of ``Scale.family_sizes`` (else ``model_sizes``)
     trains the final recipe (``train_size``) from its own initialisation -- at the scales with a
-    stand-in, a stand-in run of that size (the roadmap's size reuses the roadmap's stand-in); at paper
+    stand-in, a stand-in run of that size, ``Scale.family_standin_epochs`` long (when that is 0 or the
+    roadmap stand-in's length, the roadmap's size reuses the roadmap's stand-in); at paper
     scale ``imagenet_backbone`` with ``{size}`` replaced by the size when it holds that field, else
     the roadmap's checkpoint for the roadmap's size (m) only and random initialisation for the others.
     Appends the entries; returns the names of the ``train_size`` runs."""
     names = []
+    epochs = s.family_standin_epochs if s.family_standin_epochs != s.standin_epochs else 0
     for size in s.family_sizes or s.model_sizes:
         params = {"size": size, "seed": s.seeds[0], "init_run": "", "imagenet_backbone": ""}
         after = standin
-        if s.standin_images and size == s.model_size:
+        if s.standin_images and size == s.model_size and not epochs:
             params["init_run"] = STANDIN_RUN
         elif s.standin_images:
-            init = Entry("pretrain_heatmap", f"standin-{size}", {"kind": "standin", "model_size": size, "init_run": "",
-                                                                  "imagenet_backbone": ""}, key_metric="AP")
+            init = Entry("pretrain_heatmap", f"standin-{size}",
+                         {"kind": "standin", "model_size": size, "epochs": epochs, "init_run": "",
+                          "imagenet_backbone": ""}, key_metric="AP")
             entries.append(init)
             params["init_run"], after = f"pretrain_heatmap/standin-{size}", (init.name,)
         elif "{size}" in imagenet_backbone:

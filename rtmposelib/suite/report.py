@@ -63,7 +63,8 @@ def machine_fingerprint() -> dict[str, str]:
     except ImportError:
         ort = "absent"
     return {"cpu": cpu, "logical cores": str(os.cpu_count()), "os": platform.platform(),
-            "python": platform.python_version(), "torch": torch.__version__, "torch threads": str(torch.get_num_threads()),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "torch threads": str(torch.get_num_threads()),
             "cuda": str(torch.cuda.is_available()), "onnxruntime": ort, "numpy": numpy.__version__,
             "pandas": pd.__version__, "rtmposelib": rtmposelib.__version__, "library source digest": source_digest()}
 
@@ -131,12 +132,14 @@ def report_items(entries: list[Entry], scale_root: Path) -> dict[str, dict[str, 
     return out
 
 
-CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:16px auto;padding:0 24px;max-width:1500px;color:#222}
+CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:16px auto;padding:0 24px;
+max-width:1500px;color:#222}
 .figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start} .figs figure{flex:0 1 auto;max-width:100%}
 h1{margin-bottom:4px} h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:36px}
 .fig img{max-width:100%;border:1px solid #eee} figure{margin:12px 0} figcaption{font-size:13px;color:#555}
 .pair{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap} .pair>div{flex:1 1 560px;min-width:0;overflow-x:auto}
-table.t{border-collapse:collapse;font-size:12px} table.t td,table.t th{border:1px solid #ddd;padding:2px 6px;text-align:right}
+table.t{border-collapse:collapse;font-size:12px}
+table.t td,table.t th{border:1px solid #ddd;padding:2px 6px;text-align:right}
 table.t th{background:#f4f4f4} .meta td{padding:1px 12px 1px 0;font-size:13px} nav a{margin-right:10px;font-size:13px}
 .ok{color:#2a7a2a} .bad{color:#b00}"""
 
@@ -147,7 +150,8 @@ def build_report(results_root: str | Path, scale: str, *, notebooks_dir: str | P
 
     scale_root = Path(results_root) / scale
     if not scale_root.is_dir():
-        raise FileNotFoundError(f"no results for scale {scale!r} at {scale_root}; run `rtmpose suite --scale {scale}` first")
+        raise FileNotFoundError(f"no results for scale {scale!r} at {scale_root}; "
+                                f"run `rtmpose suite --scale {scale}` first")
     entries = plan(scale)
     states = entry_states(entries, scale_root, Path(notebooks_dir or NOTEBOOKS_DIR))
     items = report_items(entries, scale_root)
@@ -179,13 +183,15 @@ def build_report(results_root: str | Path, scale: str, *, notebooks_dir: str | P
         runs = runs.assign(name=runs["notebook"] + "/" + runs["run"])
         runs = runs[[c for c in RUN_COLUMNS if c in runs.columns]]
     parts += ['<h2 id="training-runs">Training runs</h2>',
-              _table_html(runs, "table-training-runs", "every training run of the scale (AP in percent on its val split)")]
+              _table_html(runs, "table-training-runs",
+                          "every training run of the scale (AP in percent on its val split)")]
     parts += ['<h2 id="suite">Suite entries: status, time, cache</h2>',
               _table_html(states, "table-suite", "per entry: last recorded status and seconds; cache state against "
                                                  "the current notebooks, parameters and library source")]
     fp = machine_fingerprint()
     parts += ['<h2 id="machine">Machine fingerprint (of the machine that wrote this page)</h2><table class="meta">' +
-              "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in fp.items()) + "</table>"]
+              "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in fp.items())
+              + "</table>"]
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>rtmposelib report: {html.escape(scale)}</title><style>{CSS}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")

@@ -71,6 +71,7 @@ class Scale:
     # the model family trained with the final recipe, each size from its own initialisation (Fig. 1 / 5);
     # () = model_sizes
     family_sizes: tuple[str, ...] = ()
+    family_standin_epochs: int = 0             # epochs of each family size's own stand-in; 0 = standin_epochs
 
 
 _CPU = Scale(
@@ -78,7 +79,8 @@ _CPU = Scale(
     model_size="t", input_size=(96, 128), seeds=(0, 1, 2, 3), roadmap_steps=None,
     kernel_sizes=(1, 3, 5, 7, 9), inv_temperatures=(1.0, 5.0, 10.0, 15.0), sweep_seeds=(0, 1, 2),
     max_iters=None, num_workers=0, timeout=3600, latency_runs=(10, 50), model_sizes=("t", "s", "m", "l"),
-    standin_images=800, standin_epochs=8, standin_lr=1e-3, aug_strength=0.25, base_lr=2e-3, family_sizes=("t", "s"))
+    standin_images=800, standin_epochs=8, standin_lr=1e-3, aug_strength=0.25, base_lr=2e-3, family_sizes=("t", "s"),
+    family_standin_epochs=2)
 
 SCALES: dict[str, Scale] = {
     "smoke": Scale(

@@ -46,7 +46,8 @@ def roadmap_figure(summary: pd.DataFrame, *, title: str = "Roadmap (Fig. 3)") ->
     y = np.arange(len(steps))[::-1]
     low = steps["ci_low"].to_numpy(float) if "ci_low" in steps else np.full(len(steps), np.nan)
     high = steps["ci_high"].to_numpy(float) if "ci_high" in steps else np.full(len(steps), np.nan)
-    resolved = steps["resolved"].fillna(False).astype(bool).to_numpy() if "resolved" in steps else np.zeros(len(steps), bool)
+    resolved = (steps["resolved"].fillna(False).astype(bool).to_numpy() if "resolved" in steps
+                else np.zeros(len(steps), bool))
     gain = steps["gain"].to_numpy(float)
     with sns.axes_style(STYLE):
         fig, (ax, ax_paper) = plt.subplots(1, 2, figsize=(11, 0.45 * len(steps) + 2.2), sharey=True,
@@ -145,7 +146,8 @@ def speed_accuracy_figure(points: pd.DataFrame, *, latency_label: str = "CPU lat
         ax.set_ylabel("AP (%)")
         ax.set_title(title)
         ax.legend(loc="lower right", fontsize=8)
-        ax_paper.scatter(others["CPU(ms)"], others["AP"], marker="s", color=PAPER_COLOR, alpha=0.6, label="other models")
+        ax_paper.scatter(others["CPU(ms)"], others["AP"], marker="s", color=PAPER_COLOR, alpha=0.6,
+                         label="other models")
         for _, row in others.iterrows():
             ax_paper.annotate(row["name"], (row["CPU(ms)"], row["AP"]), textcoords="offset points", xytext=(4, 4),
                               fontsize=7, color=PAPER_COLOR)
@@ -156,7 +158,8 @@ def speed_accuracy_figure(points: pd.DataFrame, *, latency_label: str = "CPU lat
         ax_paper.set_title("paper (Table 11)")
         ax_paper.legend(loc="upper left", fontsize=8)
         if {"latency_ratio", "paper_latency_ratio"} <= set(points.columns):
-            _size_ratios(ax_ratio, points, "latency_ratio", "paper_latency_ratio", "latency / smallest size's (256x192)")
+            _size_ratios(ax_ratio, points, "latency_ratio", "paper_latency_ratio",
+                         "latency / smallest size's (256x192)")
         else:
             ax_ratio.set_axis_off()
         fig.tight_layout()
