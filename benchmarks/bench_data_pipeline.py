@@ -169,7 +169,7 @@ def mmpose_rows(breakdown: dict) -> dict:
 
 
 def print_breakdown(ours: dict, peer: dict | None) -> None:
-    print("  per-transform ms/crop" + (" (MMPose = the harness's own breakdown, all its rounds)" if peer else ""))
+    print("  per-transform ms/crop" + (" (MMPose = the harness's own breakdown; both over all rounds)" if peer else ""))
     print(f"    {'step':28s} {'MMPose':>8s} {'ours':>8s}" if peer else f"    {'step':28s} {'ours':>8s}")
     rows = list(MMPOSE_ROWS) + [r for r in ours if r not in MMPOSE_ROWS]
     if peer:
@@ -244,7 +244,9 @@ def main() -> None:
     breakdown = breakdown_ms(acc, totals)
     peer = None
     if peer_rows:
-        peer = {k: statistics.mean(rows.get(k, 0.0) for rows in peer_rows) for k in peer_rows[0]}
+        # per crop over all rounds, as ours: each round weighted by its crops (rate x equal seconds)
+        peer = {k: sum(rate * rows.get(k, 0.0) for rate, rows in zip(ref_rates, peer_rows)) / sum(ref_rates)
+                for k in peer_rows[0]}
     print_breakdown(breakdown, peer)
     ours_med, ref_med = statistics.median(our_rates), statistics.median(ref_rates)
     paired = statistics.median(o / r for o, r in zip(our_rates, ref_rates))   # each round's pair
