@@ -62,7 +62,8 @@ def score_results(dataset, results: list[dict], *, ground_truth=None, protocol: 
     against ``dataset``'s ground truth, with its metainfo's protocol (:func:`protocol_for`).
 
     ground_truth: a COCO json path or dict to score against (default ``dataset.ann_file``; e.g. ground
-    truth mapped to the model's keypoints); protocol: None = ``protocol_for(dataset.metainfo.name)``. Returns the COCO stats (fractions) and ``per_keypoint``, or for
+    truth mapped to the model's keypoints); protocol: None = ``protocol_for(dataset.metainfo.name)``.
+    Returns the COCO stats (fractions) and ``per_keypoint``, or for
     MPII the PCKh summary (percent); always ``metric`` (the headline key: "AP" or "PCKh").
     """
     meta = dataset.metainfo

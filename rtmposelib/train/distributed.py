@@ -6,7 +6,8 @@ NCCL on GPUs and Gloo on CPUs; the model is wrapped in ``DistributedDataParallel
 gradients. BatchNorm: on GPUs it becomes SyncBatchNorm, as the official configs (``norm_cfg=SyncBN``);
 PyTorch has no CPU SyncBatchNorm, so on CPUs each rank normalises its own batch. In both cases
 :func:`sync_buffers` copies rank 0's running statistics to every rank after each step, so all ranks
-hold the same weights and buffers at every step (DDP alone broadcasts them only before a forward). Sampling follows MMEngine's ``DefaultSampler`` / PyTorch's
+hold the same weights and buffers at every step (DDP alone broadcasts them only before a forward).
+Sampling follows MMEngine's ``DefaultSampler`` / PyTorch's
 ``DistributedSampler``: one seeded permutation per epoch, padded to a multiple of the world size and
 dealt out round-robin. Each rank's share is cut into batches keeping the last partial batch, as the
 official loader (:func:`iters_per_epoch`). :class:`ResumableSampler` can start part-way through an epoch, which exact
