@@ -132,6 +132,20 @@ def report_items(entries: list[Entry], scale_root: Path) -> dict[str, dict[str, 
     return out
 
 
+def training_runs(scale_root: Path) -> pd.DataFrame:
+    """One row per training run of the scale (its ``metrics.json``; runs without one are left out)."""
+    rows = []
+    for notebook in TRAINING_NOTEBOOKS:
+        for f in sorted((scale_root / notebook).glob(f"*/{results.METRICS_FILE}")):
+            try:
+                metrics = json.loads(f.read_text())
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{f}: malformed JSON ({err})") from None
+            rows.append({"name": f"{notebook}/{f.parent.name}", **metrics})
+    df = pd.DataFrame(rows)
+    return df[[c for c in RUN_COLUMNS if c in df.columns]] if len(df) else pd.DataFrame(columns=["name"])
+
+
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:16px auto;padding:0 24px;
 max-width:1500px;color:#222}
 .figs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start} .figs figure{flex:0 1 auto;max-width:100%}
@@ -177,11 +191,7 @@ def build_report(results_root: str | Path, scale: str, *, notebooks_dir: str | P
                         for stem, df in theirs)
         parts.append(f'<div class="pair"><div>{left or "<p>no table</p>"}</div>'
                      f'<div>{right or "<p>the paper column is inside our tables</p>"}</div></div>')
-    runs = results.load_all(Path(results_root))
-    runs = runs[(runs["scale"] == scale) & runs["notebook"].isin(TRAINING_NOTEBOOKS)] if len(runs) else runs
-    if len(runs):
-        runs = runs.assign(name=runs["notebook"] + "/" + runs["run"])
-        runs = runs[[c for c in RUN_COLUMNS if c in runs.columns]]
+    runs = training_runs(scale_root)
     parts += ['<h2 id="training-runs">Training runs</h2>',
               _table_html(runs, "table-training-runs",
                           "every training run of the scale (AP in percent on its val split)")]
