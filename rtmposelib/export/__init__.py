@@ -1,1 +1,2 @@
-"""Complexity (params, FLOPs), ONNX export, ONNX Runtime inference and latency benchmarks."""
+"""Complexity (params, FLOPs), ONNX export, int8 quantisation, ONNX Runtime inference and latency
+benchmarks."""

@@ -8,5 +8,6 @@ One paper concept per file:
 - ``rtmcc_head``: RTMPose's SimCC head (also SimCC* with ``hidden_dims=None``);
 - ``heatmap_head`` / ``simcc_head`` / ``resnet``: the Table 1 baselines and the heatmap pre-training head;
 - ``pose_model``: ``TopdownPoseModel`` and ``build_model(cfg)`` / ``build_backbone(cfg)``;
-- ``mmpose_checkpoint``: load official MMPose checkpoints, export ours under the official key names.
+- ``mmpose_checkpoint``: load official MMPose checkpoints, export ours under the official key names;
+- ``fuse``: the inference-ready copy of a model (conv+BN folded, channels_last, frozen).
 """
