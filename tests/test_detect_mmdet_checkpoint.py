@@ -12,7 +12,8 @@ OFFICIAL_KEYS = ("backbone.stage4.1.conv1.conv.weight",
                  "backbone.stage4.2.blocks.0.conv1.depthwise_conv.conv.weight",
                  "backbone.stage1.1.attention.fc.bias",
                  "neck.top_down_blocks.1.blocks.0.conv2.pointwise_conv.bn.weight",
-                 "neck.downsamples.0.depthwise_conv.conv.weight", "bbox_head.reg_convs.2.1.depthwise_conv.bn.running_var",
+                 "neck.downsamples.0.depthwise_conv.conv.weight",
+                 "bbox_head.reg_convs.2.1.depthwise_conv.bn.running_var",
                  "bbox_head.rtm_cls.0.weight", "bbox_head.rtm_reg.2.bias")
 
 

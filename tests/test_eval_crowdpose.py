@@ -45,7 +45,8 @@ def test_splits_follow_the_crowd_index_thresholds():
 def test_ap_by_crowdedness():
     gt = _gt([0.1, 0.5, 0.9])
     # exact on the easy and hard images, 40 px off (OKS ~ 0) on the medium one
-    results = [_result(gt["annotations"][0]), _result(gt["annotations"][1], 40.0, score=0.5), _result(gt["annotations"][2])]
+    results = [_result(gt["annotations"][0]), _result(gt["annotations"][1], 40.0, score=0.5),
+               _result(gt["annotations"][2])]
     m = coco_keypoint_eval(gt, results, sigmas=SIGMAS, use_area=False, crowd_index=True)
     assert m["AP(E)"] == pytest.approx(1.0) and m["AP(H)"] == pytest.approx(1.0)
     assert m["AP(M)"] == pytest.approx(0.0)
@@ -67,5 +68,5 @@ def test_use_area_false_scales_oks_by_the_box():
     m = coco_keypoint_eval(gt, [_result(gt["annotations"][0], 14.0)], sigmas=SIGMAS, use_area=False)
     assert m["AP50"] == pytest.approx(1.0) and m["AP75"] == pytest.approx(0.0)
     assert m["AP"] == pytest.approx(0.2)                                     # hits at OKS 0.50 and 0.55 of 10
-    gt["annotations"][0]["area"] = 150 * 90 * 4.0                            # annotated area (OKS 0.93), used by default
+    gt["annotations"][0]["area"] = 150 * 90 * 4.0              # annotated area (OKS 0.93), used by default
     assert coco_keypoint_eval(gt, [_result(gt["annotations"][0], 14.0)], sigmas=SIGMAS)["AP75"] == pytest.approx(1.0)

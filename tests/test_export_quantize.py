@@ -11,8 +11,14 @@ import torch
 
 from rtmposelib.config import ModelConfig, preset
 from rtmposelib.export.onnx import export_onnx
-from rtmposelib.export.quantize import (CropReader, QuantizeConfig, calibration_crops, compare_outputs,
-                                        excluded_nodes, quantize_onnx)
+from rtmposelib.export.quantize import (
+    CropReader,
+    QuantizeConfig,
+    calibration_crops,
+    compare_outputs,
+    excluded_nodes,
+    quantize_onnx,
+)
 from rtmposelib.models.pose_model import build_model
 
 SIZE = (64, 64)   # (w, h): a small crop keeps quantisation and calibration to a second or two

@@ -19,7 +19,7 @@ def test_train_pause_then_resume(tmp_path):
     out = str(tmp_path / "run")
     assert main(["train", *ARGS, "--out", out, "--max-iters", "2"]) == 0
     assert load_training_state(tmp_path / "run" / "last.pth")["position"]["iteration"] == 2
-    record = json.loads((tmp_path / "run" / "config.json").read_text())
+    record = json.loads((tmp_path / "run" / "train_record.json").read_text())
     per_epoch = -(-record["train_instances"] // 32)                        # the last partial batch is kept
     assert record["effective_batch"] == 32 and record["iters_per_epoch"] == per_epoch
     assert record["total_iters"] == 2 * per_epoch

@@ -1,5 +1,5 @@
 """torchrun --nproc_per_node=2 on CPU (gloo): a few DDP iterations leave both ranks with identical weights,
-only rank 0 writes the run, and config.json records the effective batch."""
+only rank 0 writes the run, and train_record.json records the effective batch."""
 from __future__ import annotations
 
 import json
@@ -52,13 +52,13 @@ def test_torchrun_two_cpu_ranks_end_identical(tmp_path):
     for part in ("model", "ema"):
         for key, value in a[part].items():
             assert torch.equal(value, b[part][key]), f"{part}.{key} differs between ranks"
-    record = json.loads((tmp_path / "run" / "config.json").read_text())
+    record = json.loads((tmp_path / "run" / "train_record.json").read_text())
     assert record["world_size"] == 2 and record["effective_batch"] == 8
     assert "lr_scaling" in record
     ckpt = torch.load(tmp_path / "run" / "last.pth", weights_only=True)
     assert ckpt["position"]["iteration"] == 3
     assert torch.equal(ckpt["model"]["head.cls_x.weight"], a["model"]["head.cls_x.weight"])
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "history.csv", "last.pth"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["history.csv", "last.pth", "train_record.json"]
 
 
 def test_sampler_shards_like_distributed_sampler_and_resumes_mid_epoch():

@@ -43,7 +43,7 @@ def test_fit_trains_the_last_partial_batch(tmp_path):
                   train=replace(cfg.train, epochs=1, batch_size=48, warmup_iters=0, ema=False, stage2_epochs=0,
                                 val_interval=100))
     result = loop.fit(cfg, out_dir=tmp_path, max_iters=3, progress=False)
-    record = json.loads((tmp_path / "config.json").read_text())
+    record = json.loads((tmp_path / "train_record.json").read_text())
     n = record["train_instances"]
     assert n % 48 != 0                                               # the last batch is partial
     assert record["iters_per_epoch"] == record["total_iters"] == -(-n // 48) == 3

@@ -99,7 +99,7 @@ class _Wrap(torch.nn.Module):
 def test_finetune_starts_from_exactly_the_pretrained_backbone(tmp_path):
     cfg = tiny()
     pre = loop.fit(heatmap_pretrain_config(cfg), out_dir=tmp_path / "pre", max_iters=2, progress=False)
-    record = json.loads((tmp_path / "pre" / "config.json").read_text())
+    record = json.loads((tmp_path / "pre" / "train_record.json").read_text())
     assert record["config"]["model"]["head"] == "heatmap" and record["config"]["codec"]["kind"] == "udp_heatmap"
     fine = loop.fit(finetune_config(cfg, tmp_path / "pre"), out_dir=tmp_path / "fine", max_iters=0, progress=False)
     expected = pre.ema_model.backbone.state_dict()                 # the EMA weights, as the official ckpts

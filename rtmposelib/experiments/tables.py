@@ -68,7 +68,8 @@ def _sample_data(name: str, ann: str, det: str | None, samples_root: str | Path 
                       val_bbox_file=det, dataset="coco", num_workers=0)
 
 
-def eval_protocols_frame(results_root: str | Path, scale: str, *, samples_root: str | Path | None = None) -> pd.DataFrame:
+def eval_protocols_frame(results_root: str | Path, scale: str, *,
+                         samples_root: str | Path | None = None) -> pd.DataFrame:
     """Tables 4 / 5 / 11 protocols on the final roadmap model: ground-truth vs detector boxes, with and
     without flip test, on SynthPose val and on the COCO val sample (when the real samples are present).
     At paper scale the same rows use COCO val2017 and the 56.4-AP detections. AP in percent."""

@@ -270,7 +270,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "1 at paper scale)")
     parser.add_argument("--force", action="store_true", help="rerun selected entries even when cached")
     parser.add_argument("--results", default="results", help="results root (default: results)")
-    parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), help="folder of the notebooks (default: the project's)")
+    parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR),
+                        help="folder of the notebooks (default: the project's)")
     parser.add_argument("--imagenet-backbone", default="", metavar="CKPT",
                         help="paper scale: ImageNet CSPNeXt checkpoint for the runs the paper starts from ImageNet "
                              "(default: random init; smoke/cpu use the stand-in run instead)")

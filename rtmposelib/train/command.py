@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{cfg.name}: {m['iterations']}/{m['total_iters']} iterations, final loss {m['final_loss']:.4g}, "
           f"val AP {ap if ap is not None else '-'}, run in {result.out_dir}"
           + ("" if done else " (paused: continue with --resume)"))
-    record = result.out_dir / "config.json"
+    from rtmposelib.train.loop import TRAIN_RECORD
+
+    record = result.out_dir / TRAIN_RECORD
     if record.is_file():                                   # nothing is lost silently: report the skips
         saved = json.loads(record.read_text())
         for split in ("train", "val"):

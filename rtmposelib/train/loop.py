@@ -9,10 +9,11 @@ stage-2 (weak) pipeline for the last ``stage2_epochs`` epochs (MMDetection's ``P
 a checkpoint, and every ``val_interval`` epochs a COCO AP validation with the EMA weights when EMA is
 on (as MMEngine's ``EMAHook``), keeping ``best.pth``.
 
-Files in ``out_dir`` (rank 0 only): ``config.json`` (the config, effective batch, lr rule, schedule
-lengths), ``history.csv`` (one row per iteration: epoch, iteration, loss, lr, images/s; validation
-columns on the rows where it ran), ``last.pth`` (training state, atomic), ``best.pth`` (evaluation
-weights and their metrics), ``metrics.json``.
+Files in ``out_dir`` (rank 0 only): ``train_record.json`` (the config, effective batch, lr rule,
+schedule lengths, skipped instances; not the suite's ``config.json``), ``history.csv`` (one row per
+iteration: epoch, iteration, loss, lr, images/s; validation columns on the rows where it ran),
+``last.pth`` (training state, atomic), ``best.pth`` (evaluation weights and their metrics),
+``metrics.json``.
 
 Determinism: the model is built after seeding with ``cfg.train.seed``; the sampler permutation is a
 function of (seed, epoch); augmentation randomness is the dataset's, a function of (seed, epoch, index):
@@ -66,6 +67,7 @@ from rtmposelib.train.state import TrainState
 
 TARGET_KEYS = ("target_x", "target_y", "heatmaps", "weights")   # the codecs' encode keys
 LR_SCALING = "none: lr = base_lr whatever the batch (official; MMEngine auto_scale_lr, base 1024, is off)"
+TRAIN_RECORD = "train_record.json"                                  # the run record in out_dir
 LOG_EVERY = 20                                                       # iterations between reads of the loss
 
 
@@ -231,7 +233,7 @@ def _fit(cfg: RunConfig, out_dir: Path, info: D.DistInfo, resume: bool, max_iter
         state.load(load_training_state(out_dir / "last.pth"))
     elif info.is_main:
         _write_json(_run_record(cfg, info, iters_per_epoch, total_iters, train_set, val_set),
-                    out_dir / "config.json")
+                    out_dir / TRAIN_RECORD)
     stop_at = total_iters if max_iters is None else min(total_iters, max_iters)
     with StopSignal() as stop:
         _run(state, stop_at=stop_at, stop=stop, progress=progress)
