@@ -156,6 +156,38 @@ def select(entries: Sequence[Entry], only: Sequence[str] | None) -> tuple[list[E
     return [e for e in entries if e.name in needed], chosen
 
 
+class SuiteInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_suite`; the message says what finished, what was stopped, how to go on."""
+
+
+def progress_line(finished: dict[str, dict[str, Any]], running: Sequence[str], left: int, elapsed: float,
+                  jobs: int) -> str:
+    """``done d/n, running r, left l; elapsed .., about .. to go`` (the estimate: mean time of the entries
+    that ran here, spread over ``jobs`` workers; cached entries cost nothing)."""
+    total = len(finished) + len(running) + left
+    ran = [r["seconds"] for r in finished.values() if r["status"] in ("ok", "failed")]
+    eta = ""
+    if ran:
+        remaining = sum(ran) / len(ran) * (left + len(running) / 2) / max(1, jobs)
+        eta = f", about {_duration(remaining)} to go"
+    return (f"done {len(finished)}/{total}, running {len(running)}, left {left}; "
+            f"elapsed {_duration(elapsed)}{eta}")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _interrupted_message(finished: dict[str, dict[str, Any]], stopped: Sequence[str]) -> str:
+    done = [n for n, r in finished.items() if r["status"] in ("ok", "cached")]
+    return (f"interrupted: {len(done)} entries finished ({', '.join(done) or 'none'}); "
+            f"stopped: {', '.join(stopped) or 'none'}. Rerun the same command to continue: "
+            f"finished entries are reused, the stopped ones run again.")
+
+
 def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path = "results",
               notebooks_dir: str | Path = NOTEBOOKS_DIR, jobs: int = 1, force: bool = False,
               only: Sequence[str] | None = None, timeout: int | None = None, log=print,
@@ -183,6 +215,7 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
     hashes: dict[str, str] = {}
     pending = {e.name: e for e in todo}
     running: dict[Future, tuple[Entry, float]] = {}
+    suite_t0 = time.perf_counter()
 
     def finish(e: Entry, status: str, seconds: float, error: str = "") -> None:
         rd = results_root / scale / e.notebook / e.run
@@ -190,6 +223,9 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
                         "metric": _key_metric(rd, e.key_metric) if status in ("ok", "cached") else None,
                         "error": error}
         log(f"[suite] {status:>7}  {e.name}  {seconds:.1f}s  {error}".rstrip())
+        if status != "cached":
+            log("[suite] " + progress_line(rows, [r[0].name for r in running.values()], len(pending),
+                                           time.perf_counter() - suite_t0, jobs))
 
     def start_ready(pool: ThreadPoolExecutor) -> bool:
         """Resolve every pending entry whose dependencies are done; True if anything changed."""
@@ -245,6 +281,8 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
                         {"hash": hashes[e.name], "status": status, "seconds": round(seconds, 1), "error": error,
                          "parameters": e.parameters, "library": rtmposelib.__version__}, indent=2) + "\n")
                     finish(e, status, seconds, error)
+    except KeyboardInterrupt:
+        raise SuiteInterrupted(_interrupted_message(rows, [e.name for e, _ in running.values()])) from None
     finally:
         os.chdir(start_cwd)
         for k, v in saved_env.items():
@@ -298,8 +336,12 @@ def run(args: argparse.Namespace) -> int:
         args.jobs = len(entries)                    # cluster: every ready entry is submitted at once
     jobs = args.jobs or default_jobs(args.scale)
     t0 = time.perf_counter()
-    summary = run_suite(entries, scale=args.scale, results_root=args.results, notebooks_dir=args.notebooks,
-                        jobs=jobs, force=args.force, only=args.only, pool_factory=pool_factory)
+    try:
+        summary = run_suite(entries, scale=args.scale, results_root=args.results, notebooks_dir=args.notebooks,
+                            jobs=jobs, force=args.force, only=args.only, pool_factory=pool_factory)
+    except SuiteInterrupted as stop:
+        print(f"[suite] {stop}")
+        return 130
     with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 60):
         print(summary.drop(columns="error").to_string(index=False))
     bad = summary[~summary["status"].isin(["ok", "cached"])]
