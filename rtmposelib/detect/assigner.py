@@ -20,7 +20,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-INF = 100000000
 EPS = 1e-7
 
 

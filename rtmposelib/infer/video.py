@@ -30,7 +30,6 @@ import numpy as np
 from rtmposelib.data.draw import draw_poses
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
 
 def media_kind(source: str | Path) -> str:

@@ -74,11 +74,6 @@ def wrap_model(model: nn.Module, info: DistInfo) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model)
 
 
-def unwrap(model: nn.Module) -> nn.Module:
-    """The plain model inside a DDP wrapper (or the model itself)."""
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
 @torch.no_grad()
 def sync_buffers(model: nn.Module, info: DistInfo) -> None:
     """Give every rank rank 0's buffers (BatchNorm running statistics)."""
