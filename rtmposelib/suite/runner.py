@@ -103,6 +103,11 @@ def _key_metric(run_dir: Path, key: str | None) -> Any:
         return None
 
 
+# the kernel's own log stays at errors: its start-up notices (e.g. "running over TCP without encryption"
+# for the local kernel) would otherwise reach the suite's terminal once per entry
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+
+
 def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, results_root: Path,
              timeout: int, kernel: str) -> tuple[str, str]:
     """Run one notebook with papermill (its own kernel process); returns (status, error message)."""
@@ -115,7 +120,7 @@ def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, re
     try:
         papermill.execute_notebook(notebooks_dir / f"{entry.notebook}.ipynb", output, parameters=params,
                                    kernel_name=kernel, cwd=str(notebooks_dir), execution_timeout=timeout,
-                                   progress_bar=False, log_output=False)
+                                   progress_bar=False, log_output=False, extra_arguments=KERNEL_ARGS)
         status, error = "ok", ""
     except papermill.PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {exc.evalue}"[:300]
