@@ -28,6 +28,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from rtmposelib.data.metainfo import get_metainfo
 from rtmposelib.data.synth_scene import sample_scene
@@ -128,9 +129,11 @@ def _write(out: Path, params: dict, workers: int | None) -> dict:
         first_id += n
     if workers > 0:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            results = pool.map(_render_image, tasks, chunksize=max(1, min(32, len(tasks) // (4 * workers))))
+            chunks = max(1, min(32, len(tasks) // (4 * workers)))
+            results = list(tqdm(pool.imap(_render_image, tasks, chunksize=chunks), total=len(tasks),
+                                desc="SynthPose", unit="image", disable=None, leave=False))
     else:
-        results = [_render_image(t) for t in tasks]
+        results = [_render_image(t) for t in tqdm(tasks, desc="SynthPose", unit="image", disable=None, leave=False)]
     meta = get_metainfo("coco")
     category = {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(meta.keypoint_names),
                 "skeleton": [[a + 1, b + 1] for a, b in meta.skeleton]}

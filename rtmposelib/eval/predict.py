@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from rtmposelib.codecs import flip_test_average
 from rtmposelib.codecs.image_space import crop_to_image
@@ -104,7 +105,10 @@ def predict(model: nn.Module, dataset: Sequence, *, codec, flip_indices: Sequenc
     if fuse and has_batchnorm(model):
         model = fuse_for_inference(model)
     results: list[dict] = []
-    for batch in batches(dataset, batch_size):
+    n_batches = -(-len(dataset) // batch_size)
+    # a progress bar on a terminal only (disable=None), never in logs or notebooks' records
+    for batch in tqdm(batches(dataset, batch_size), total=n_batches, desc="evaluate", unit="batch",
+                      disable=None, leave=False):
         images = batch["image"].to(device)
         outputs = _to_numpy(model(images))
         if flip_indices is not None:

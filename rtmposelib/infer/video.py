@@ -26,6 +26,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from rtmposelib.data.draw import draw_poses
 
@@ -144,7 +145,7 @@ def run_demo(source: str | Path, pipeline, *, out_dir: str | Path, tracker=None,
     pipeline.timings.clear()
     results, raw_tracks, smooth_tracks = [], defaultdict(dict), defaultdict(dict)
     n_frames, n_detect, elapsed = 0, 0, 0.0
-    for index, (key, frame) in enumerate(frames):
+    for index, (key, frame) in enumerate(tqdm(frames, desc="demo", unit="frame", disable=None, leave=False)):
         if max_frames is not None and index >= max_frames:
             break
         t0 = time.perf_counter()
