@@ -14,7 +14,7 @@ processes on a shared machine hits them alike:
 crops/s = crops / wall time of the iterations after the first ``--skip`` (the loop's own per-iteration
 timing: loading, step and EMA). The ratio of medians over rounds is printed.
 
-    python benchmarks/bench_train_throughput.py [--iters 120] [--rounds 3] [--threads 1] [--workers N]
+    python benchmarks/bench_train_throughput.py [--iters 290] [--rounds 3] [--threads 1] [--workers N]
 """
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def crops_per_s(cfg: RunConfig, iters: int, skip: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iters", type=int, default=148, help="training iterations per run (2 epochs)")
+    parser.add_argument("--iters", type=int, default=290,
+                        help="training iterations per run (about the whole run: 4 epochs)")
     parser.add_argument("--skip", type=int, default=5, help="first iterations left out of the timing")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are compared")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (cpu scale: one per job)")
