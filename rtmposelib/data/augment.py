@@ -45,7 +45,8 @@ def set_worker_threads(cv2_threads: int = 1) -> None:
 
     The loader's workers are the parallelism (PyTorch already gives each worker one torch thread);
     OpenCV's own pool, one thread per core by default, would put workers x cores threads on the cores
-    for crops too small (256x192) to split well. Call it from the loader's ``worker_init_fn``.
+    for crops too small (256x192) to split well. Call it in the parent before the loader forks its workers
+    (inside a forked worker it can deadlock once the parent has used the pool).
     """
     if cv2_threads < 1:
         raise ValueError(f"cv2_threads must be >= 1, got {cv2_threads}")

@@ -97,7 +97,6 @@ def _seed_worker(worker_id: int) -> None:
     seed = torch.initial_seed() % 2**32                  # distinct per worker, fixed by the loader's generator
     np.random.seed(seed)
     random.seed(seed)
-    set_worker_threads(1)                                # OpenCV on one thread in each worker
 
 
 class _EpochSampler(Sampler):
@@ -144,6 +143,10 @@ def _loader(dataset, sampler: _EpochSampler, *, cfg: RunConfig, info: D.DistInfo
     bs = cfg.train.batch_size
     generator = torch.Generator().manual_seed(cfg.train.seed * 100_003 + info.rank)
     workers = cfg.data.num_workers
+    if workers > 0:
+        # OpenCV on one thread in every worker. Set before the workers fork: calling cv2.setNumThreads inside
+        # a forked worker, after the parent used OpenCV's pool, can deadlock.
+        set_worker_threads(1)
     dataset = _EpochTagged(dataset, cfg)
     return DataLoader(dataset, batch_size=bs, sampler=sampler, drop_last=cfg.train.drop_last, num_workers=workers,
                       worker_init_fn=_seed_worker, generator=generator, pin_memory=info.device.type == "cuda",
