@@ -150,3 +150,24 @@ def test_source_digest_changes_with_the_library_code(tmp_path):
     e = Entry("work", "a", {"value": 1.0})
     assert entry_hash(e, nb, [], before) != entry_hash(e, nb, [], after)
     assert len(source_digest()) == 16                                 # the installed library
+
+
+def test_an_interrupted_run_leaves_only_a_scrubbed_notebook(tmp_path, monkeypatch):
+    """papermill writes its output after each cell; a run stopped midway must not leave machine paths."""
+    import papermill
+
+    from rtmposelib.suite.runner import _execute
+
+    home = str(Path.home())
+
+    def stopped_midway(_src, output, **_):
+        Path(output).write_text(json.dumps({"cells": [f"{home}/.cache/rtmposelib/synthpose/n800"]}))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", stopped_midway)
+    run_dir = tmp_path / "results" / "smoke" / "work" / "x"
+    with pytest.raises(KeyboardInterrupt):
+        _execute(Entry("work", "x"), scale="smoke", notebooks_dir=tmp_path, run_dir=run_dir,
+                 results_root=tmp_path / "results", timeout=10, kernel="python3")
+    text = (run_dir / "work.ipynb").read_text()
+    assert home not in text and "<home>/.cache/rtmposelib/synthpose/n800" in text

@@ -116,9 +116,13 @@ def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, re
     run_dir.mkdir(parents=True, exist_ok=True)
     params = {"scale": scale, "out_dir": str(run_dir.resolve()),
               "results_root": str((results_root / scale).resolve()), **entry.parameters}
-    output = run_dir / f"{entry.notebook}.ipynb"
+    # papermill rewrites its output after every cell; it writes outside the results, so that a run that is
+    # killed midway never leaves an executed notebook with machine paths in them
+    fd, scratch = tempfile.mkstemp(suffix=".ipynb", prefix=f"{entry.notebook}-")
+    os.close(fd)
+    tokens = _path_tokens(results_root, notebooks_dir)
     try:
-        papermill.execute_notebook(notebooks_dir / f"{entry.notebook}.ipynb", output, parameters=params,
+        papermill.execute_notebook(notebooks_dir / f"{entry.notebook}.ipynb", scratch, parameters=params,
                                    kernel_name=kernel, cwd=str(notebooks_dir), execution_timeout=timeout,
                                    progress_bar=False, log_output=False, extra_arguments=KERNEL_ARGS)
         status, error = "ok", ""
@@ -126,10 +130,15 @@ def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, re
         status, error = "failed", f"{exc.ename}: {exc.evalue}"[:300]
     except Exception as exc:  # kernel death, timeout, unreadable notebook: reported, never fatal to the suite
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:300]
-    tokens = _path_tokens(results_root, notebooks_dir)
-    for f in run_dir.rglob("*"):   # the executed notebook and every text record it wrote
-        if f.suffix in TEXT_SUFFIXES and f.is_file():
-            f.write_text(scrub_paths(f.read_text(errors="replace"), tokens))
+    finally:   # also on Ctrl-C: the executed notebook and every text record the notebook wrote, scrubbed
+        executed = Path(scratch)
+        if executed.stat().st_size:
+            (run_dir / f"{entry.notebook}.ipynb").write_text(scrub_paths(executed.read_text(errors="replace"),
+                                                                         tokens))
+        executed.unlink(missing_ok=True)
+        for f in run_dir.rglob("*"):
+            if f.suffix in TEXT_SUFFIXES and f.is_file():
+                f.write_text(scrub_paths(f.read_text(errors="replace"), tokens))
     if status == "ok" and not (run_dir / "metrics.json").is_file():
         status, error = "failed", f"{entry.notebook}.ipynb finished without writing metrics.json"
     return status, error
