@@ -95,7 +95,7 @@ class TopdownAugment:
     def __init__(self, cfg: AugmentConfig, *, input_size: tuple[int, int], flip_indices,
                  upper_body_ids, lower_body_ids, udp: bool = False) -> None:
         self.cfg = cfg
-        self.input_size = tuple(input_size)
+        self.input_size = (int(input_size[0]), int(input_size[1]))
         self.flip_indices = np.asarray(flip_indices)
         self.upper_body_ids = tuple(upper_body_ids)
         self.lower_body_ids = tuple(lower_body_ids)

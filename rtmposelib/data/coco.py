@@ -77,7 +77,7 @@ class TopdownDataset(Dataset):
                  udp: bool = False) -> None:
         self.metainfo = metainfo
         self.codec = codec
-        self.input_size = tuple(input_size)
+        self.input_size = (int(input_size[0]), int(input_size[1]))
         self.bbox_padding = bbox_padding
         self.seed = seed
         self.udp = udp
@@ -249,6 +249,7 @@ class TopdownCocoDataset(TopdownDataset):
                                        scale=scale, bbox_score=1.0, area=area))
 
     def _load_detections(self, det_score_thr: float) -> None:
+        assert self.bbox_file is not None
         dets = load_json(self.bbox_file, "detection-results file")
         if not isinstance(dets, list):
             raise ValueError(f"detection-results file {self.bbox_file} must be a list of "
