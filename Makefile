@@ -52,15 +52,19 @@ lab: $(STAMP)
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
-# Side by side with the official MMPose 1.3.2, installed in its own venv by the peer harness's setup.sh
-# (never a dependency of the project); each benchmark alternates the two sides in one run.
-PEER_VENV ?= /tmp/peer-venv
-PEER_DIR  ?= ../shared/peers/mmpose
-PEER_DATA ?= ../shared/data/coco
+# Every speed ratio against a reference in one command: ours against the official MMPose 1.3.2 (installed
+# in its own environment, never a dependency of the project; each benchmark alternates the two sides in
+# one run), and int8 against fp32 ONNX. PEER_PYTHON is the official environment's python, PEER_HARNESS
+# the folder holding the official-side scripts bench_data_pipeline.py and bench_train_step.py, PEER_DATA a
+# COCO-format folder with test_coco.json and its images (default: the real samples' coco folder).
+RTMPOSE_SAMPLES ?= ../shared/data
+PEER_DATA ?= $(RTMPOSE_SAMPLES)/coco
 bench-peer: $(STAMP)
-	$(BIN)/python benchmarks/bench_data_pipeline.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_data_pipeline.py
-	$(BIN)/python benchmarks/bench_peer_train_step.py --data $(PEER_DATA) --peer-python $(PEER_VENV)/bin/python --peer-script $(PEER_DIR)/bench_train_step.py
-	$(BIN)/python benchmarks/bench_torch_inference.py --peer-python $(PEER_VENV)/bin/python
+	@test -n "$(PEER_PYTHON)" -a -n "$(PEER_HARNESS)" || { echo "bench-peer needs PEER_PYTHON=<python of the MMPose environment> PEER_HARNESS=<folder of its bench scripts>"; exit 2; }
+	$(BIN)/python benchmarks/bench_data_pipeline.py --data $(PEER_DATA) --peer-python $(PEER_PYTHON) --peer-script $(PEER_HARNESS)/bench_data_pipeline.py
+	$(BIN)/python benchmarks/bench_peer_train_step.py --data $(PEER_DATA) --peer-python $(PEER_PYTHON) --peer-script $(PEER_HARNESS)/bench_train_step.py
+	$(BIN)/python benchmarks/bench_torch_inference.py --peer-python $(PEER_PYTHON)
+	$(BIN)/python benchmarks/bench_int8.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -24,8 +24,10 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from rtmposelib.export.quantize import QuantizeConfig, calibration_crops, compare_outputs, int8_latency, quantize_onnx
 
@@ -133,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, qcfg in variants.items():
         presets = [p for p in args.presets.split(",") if p]
         if presets:
-            table = int8_latency(presets, runs=args.runs, warmup=args.warmup, rounds=args.rounds, qcfg=qcfg)
+            table = pd.concat([int8_latency([p], runs=args.runs, warmup=args.warmup, rounds=args.rounds, qcfg=qcfg)
+                               for p in tqdm(presets, desc=f"int8 latency ({name})", unit="model", disable=None)],
+                              ignore_index=True)
             for row in table.to_dict("records"):
                 print("RESULT " + json.dumps({"part": "latency", "variant": name, **row}), flush=True)
             print(f"# latency, variant {name} ({qcfg}):")
