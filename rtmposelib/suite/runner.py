@@ -11,6 +11,12 @@ it depends on -- matches a successful earlier run, so a rerun redoes only
 missing or failed entries. A failed entry does not stop the others (only its dependents, reported
 "blocked"); ``--jobs N`` runs independent entries in parallel. The plan of entries per scale is
 :func:`rtmposelib.suite.plan.plan`.
+
+The terminal shows only the suite's own lines. What the kernel process prints (its start-up notices,
+C-level output) and what papermill, nbclient, jupyter_client and traitlets log while an entry runs go
+to that entry's ``run.log``. Ctrl-C interrupts the running notebooks' kernels (they run in sessions of
+their own, out of reach of the terminal's Ctrl-C), keeps the entries that had finished and names the
+stopped ones (:class:`SuiteInterrupted`).
 """
 from __future__ import annotations
 
@@ -18,14 +24,18 @@ import argparse
 import fnmatch
 import hashlib
 import json
+import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -36,9 +46,11 @@ from rtmposelib.suite.plan import Entry, plan
 from rtmposelib.suite.scales import SCALES, get_scale
 
 RECORD_FILE = "suite.json"
-TEXT_SUFFIXES = (".ipynb", ".json", ".csv", ".md", ".tex", ".txt")
+RUN_LOG = "run.log"
+TEXT_SUFFIXES = (".ipynb", ".json", ".csv", ".md", ".tex", ".txt", ".log")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "RTMPOSE_THREADS")
-
+# the loggers of the notebook machinery; jupyter_client logs through traitlets' logger
+RUN_LOGGERS = ("papermill", "nbclient", "jupyter_client", "traitlets")
 
 
 def kernel_name() -> str:
@@ -103,14 +115,88 @@ def _key_metric(run_dir: Path, key: str | None) -> Any:
         return None
 
 
-# the kernel's own log stays at errors: its start-up notices (e.g. "running over TCP without encryption"
-# for the local kernel) would otherwise reach the suite's terminal once per entry
-KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+# the kernels of the entries running in this process: run directory -> the kernel's process group
+_KERNELS: dict[str, int] = {}
+_KERNELS_LOCK = threading.Lock()
+
+
+class _ThreadFilter(logging.Filter):
+    """Passes the records logged by one thread: entries run side by side in threads of one process."""
+
+    def __init__(self, thread: int) -> None:
+        super().__init__()
+        self.thread = thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.thread
+
+
+@contextmanager
+def _run_log(path: Path) -> Iterator[IO[str]]:
+    """``path`` (emptied), receiving what :data:`RUN_LOGGERS` log from the calling thread while the context
+    is open; yields the open file, for the kernel process's stdout and stderr."""
+    with path.open("w", buffering=1) as f:
+        handler = logging.StreamHandler(f)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(_ThreadFilter(threading.get_ident()))
+        loggers = [logging.getLogger(name) for name in RUN_LOGGERS]
+        for logger in loggers:
+            logger.addHandler(handler)
+        try:
+            yield f
+        finally:
+            for logger in loggers:
+                logger.removeHandler(handler)
+
+
+def _kernel_manager_class(run_dir: Path, log: IO[str]) -> type:
+    """A jupyter_client kernel manager whose kernel process writes to ``log`` and that registers the
+    kernel's process group under ``run_dir`` (for :func:`_stop_kernels`)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):
+        # jupyter_client types start_kernel as KernelManager's synchronous one; AsyncKernelManager's is a
+        # coroutine function, as here
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            await super().start_kernel(**kw)
+            pgid = getattr(self.provisioner, "pgid", None) or getattr(self.provisioner, "pid", None)
+            if pgid:
+                with _KERNELS_LOCK:
+                    _KERNELS[str(run_dir)] = int(pgid)
+
+    return RunKernelManager
+
+
+def _stop_kernels(running: dict[Future, Path], grace: float = 5.0) -> None:
+    """Ctrl-C for the notebooks running in this process: SIGINT to each one's kernel (the cell raises
+    KeyboardInterrupt and papermill stops), SIGKILL to those still running after ``grace`` seconds or at
+    a second Ctrl-C. Returns once every future in ``running`` (future -> run directory) is done."""
+    sent: dict[str, int] = {}
+    deadline = time.monotonic() + grace
+    while not all(fut.done() for fut in running):
+        try:
+            sig = signal.SIGKILL if time.monotonic() > deadline else signal.SIGINT
+            for run_dir in running.values():
+                with _KERNELS_LOCK:
+                    pgid = _KERNELS.get(str(run_dir))
+                if pgid and sent.get(str(run_dir)) != sig:
+                    try:
+                        os.killpg(pgid, sig)
+                    except (ProcessLookupError, PermissionError):   # ended meanwhile
+                        pass
+                    sent[str(run_dir)] = sig
+            wait(list(running), timeout=0.2)
+        except KeyboardInterrupt:
+            deadline = 0.0
 
 
 def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, results_root: Path,
              timeout: int, kernel: str) -> tuple[str, str]:
-    """Run one notebook with papermill (its own kernel process); returns (status, error message)."""
+    """Run one notebook with papermill (its own kernel process); returns (status, error message).
+
+    The kernel's output and the notebook machinery's log records go to ``run_dir/run.log``."""
     import papermill
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -122,15 +208,19 @@ def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, re
     os.close(fd)
     tokens = _path_tokens(results_root, notebooks_dir)
     try:
-        papermill.execute_notebook(notebooks_dir / f"{entry.notebook}.ipynb", scratch, parameters=params,
-                                   kernel_name=kernel, cwd=str(notebooks_dir), execution_timeout=timeout,
-                                   progress_bar=False, log_output=False, extra_arguments=KERNEL_ARGS)
+        with _run_log(run_dir / RUN_LOG) as log:
+            papermill.execute_notebook(notebooks_dir / f"{entry.notebook}.ipynb", scratch, parameters=params,
+                                       kernel_name=kernel, cwd=str(notebooks_dir), execution_timeout=timeout,
+                                       progress_bar=False, log_output=False,
+                                       kernel_manager_class=_kernel_manager_class(run_dir, log))
         status, error = "ok", ""
     except papermill.PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {exc.evalue}"[:300]
     except Exception as exc:  # kernel death, timeout, unreadable notebook: reported, never fatal to the suite
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:300]
     finally:   # also on Ctrl-C: the executed notebook and every text record the notebook wrote, scrubbed
+        with _KERNELS_LOCK:
+            _KERNELS.pop(str(run_dir), None)
         executed = Path(scratch)
         if executed.stat().st_size:
             (run_dir / f"{entry.notebook}.ipynb").write_text(scrub_paths(executed.read_text(errors="replace"),
@@ -245,9 +335,9 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
         """Resolve every pending entry whose dependencies are done; True if anything changed."""
         changed = False
         for name, e in list(pending.items()):
-            deps = [rows.get(d) for d in e.after]
-            if any(r is None for r in deps):
+            if any(d not in rows for d in e.after):
                 continue
+            deps = [rows[d] for d in e.after]
             if e.requires_success and any(r["status"] not in ("ok", "cached") for r in deps):
                 del pending[name]
                 changed = True
@@ -267,10 +357,30 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
                 continue
             del pending[name]
             changed = True
+            (rd / RECORD_FILE).unlink(missing_ok=True)   # the run overwrites its results: not a cache hit until done
             fut = pool.submit(_execute, e, scale=scale, notebooks_dir=notebooks_dir, run_dir=rd,
                               results_root=results_root, timeout=timeout, kernel=kernel)
             running[fut] = (e, time.perf_counter())
         return changed
+
+    def record(fut: Future) -> None:
+        e, t0 = running.pop(fut)
+        status, error = fut.result()
+        seconds = time.perf_counter() - t0
+        (results_root / scale / e.notebook / e.run / RECORD_FILE).write_text(json.dumps(
+            {"hash": hashes[e.name], "status": status, "seconds": round(seconds, 1), "error": error,
+             "parameters": e.parameters, "library": rtmposelib.__version__}, indent=2) + "\n")
+        finish(e, status, seconds, error)
+
+    def interrupted() -> SuiteInterrupted:
+        """Stops the local kernels, keeps the entries that finished meanwhile; the others are stopped."""
+        if pool_factory is None:          # local threads: their kernels are children of this process
+            _stop_kernels({fut: results_root / scale / e.notebook / e.run for fut, (e, _) in running.items()})
+        finished = [f for f in running if f.done() and not f.cancelled() and f.exception() is None]
+        for fut in finished:
+            if fut.result()[0] == "ok":
+                record(fut)
+        return SuiteInterrupted(_interrupted_message(rows, [e.name for e, _ in running.values()]))
 
     # inherited by the kernels; Jupyter's inline backend, so that executed notebooks keep their figures
     kernel_env = {**{k: threads for k in THREAD_VARS}, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
@@ -278,25 +388,19 @@ def run_suite(entries: Sequence[Entry], *, scale: str, results_root: str | Path 
     os.environ.update(kernel_env)
     try:
         with (pool_factory or ThreadPoolExecutor)(max_workers=max(1, jobs)) as pool:
-            while pending or running:
-                while start_ready(pool):
-                    pass
-                if not running:
-                    if pending:   # nothing runnable and nothing running: a cycle
-                        raise ValueError(f"dependency cycle among {sorted(pending)}")
-                    break
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    e, t0 = running.pop(fut)
-                    status, error = fut.result()
-                    seconds = time.perf_counter() - t0
-                    rd = results_root / scale / e.notebook / e.run
-                    (rd / RECORD_FILE).write_text(json.dumps(
-                        {"hash": hashes[e.name], "status": status, "seconds": round(seconds, 1), "error": error,
-                         "parameters": e.parameters, "library": rtmposelib.__version__}, indent=2) + "\n")
-                    finish(e, status, seconds, error)
-    except KeyboardInterrupt:
-        raise SuiteInterrupted(_interrupted_message(rows, [e.name for e, _ in running.values()])) from None
+            try:
+                while pending or running:
+                    while start_ready(pool):
+                        pass
+                    if not running:
+                        if pending:   # nothing runnable and nothing running: a cycle
+                            raise ValueError(f"dependency cycle among {sorted(pending)}")
+                        break
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        record(fut)
+            except KeyboardInterrupt:     # before the pool's exit, which waits for the running entries
+                raise interrupted() from None
     finally:
         os.chdir(start_cwd)
         for k, v in saved_env.items():
