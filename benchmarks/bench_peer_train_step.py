@@ -145,16 +145,24 @@ def main() -> None:
     our_cmd = [sys.executable, __file__, "--side", "ours", "--models", args.models, "--variants", args.variants]
     if data is not None:
         our_cmd += ["--data", str(data)]
+    from tqdm import tqdm
+
     speeds: dict[tuple[str, str], list[float]] = {}
     start = time.perf_counter()
+    # one step per side's process, on stderr and only on a terminal: stdout stays as it is
+    bar = tqdm(total=2 * args.rounds, desc="runs", file=sys.stderr, disable=None, leave=False)
     for r in range(args.rounds):
         order = [("mmpose", peer_cmd), ("ours", our_cmd)]
         for side, cmd in order if r % 2 == 0 else order[::-1]:
+            bar.set_postfix_str(f"round {r + 1}, {side}")
             for res in run(cmd):
                 key = (res["model"], "mmpose" if side == "mmpose" else f"ours:{res['variant']}")
                 speeds.setdefault(key, []).append(res["imgs_per_s_median"])
-        print(f"# round {r + 1}: " + ", ".join(f"{m} {s} {v[-1]:.1f}" for (m, s), v in sorted(speeds.items())),
-              flush=True)
+            bar.update()
+        with tqdm.external_write_mode(file=sys.stdout):
+            print(f"# round {r + 1}: " + ", ".join(f"{m} {s} {v[-1]:.1f}" for (m, s), v in sorted(speeds.items())),
+                  flush=True)
+    bar.close()
     print(f"Training step, ours vs MMPose 1.3.2 (forward + loss + backward + AdamW), 256x192, batch "
           f"{PROTOCOL['batch_size']}, {PROTOCOL['threads']} threads, warm-up {PROTOCOL['warmup']} + "
           f"{PROTOCOL['steps']} steps, median of {args.rounds} alternating rounds; {os.cpu_count()} CPUs; "

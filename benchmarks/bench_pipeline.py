@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -117,16 +118,20 @@ def main() -> None:
           f"{args.frames} frames 640x480")
     print(f"{'people':>6} {'K':>2} {'frames/s':>9} {'crops/frame':>11} {'det ms':>7} {'pose ms':>8} "
           f"{'post ms':>8} {'every-5 / every-1':>18}")
-    for people in (1, 3, 6):
+    # one step per scene size, on stderr and only on a terminal: the table on stdout stays as it is
+    bar = tqdm((1, 3, 6), desc="scenes", unit="scene", file=sys.stderr, disable=None, leave=False)
+    for people in bar:
+        bar.set_postfix_str(f"{people} people")
         frames, truth = synth_video(n_frames=args.frames, n_people=people, seed=people)
         run(frames[:3], truth[:3], pipeline, scene, 1)                       # warm-up
         every1 = run(frames, truth, pipeline, scene, 1)
         every5 = run(frames, truth, pipeline, scene, 5)
-        for k, r in ((1, every1), (5, every5)):
-            ratio = f"{every5['fps'] / every1['fps']:.2f}x" if k == 5 else "(reference)"
-            print(f"{people:>6} {k:>2} {r['fps']:>9.1f} {r['crops_per_frame']:>11.2f} "
-                  f"{r.get('detector_ms', 0):>7.1f} {r.get('pre_ms', 0) + r.get('pose_ms', 0):>8.1f} "
-                  f"{r.get('post_ms', 0):>8.1f} {ratio:>18}")
+        with tqdm.external_write_mode(file=sys.stdout):
+            for k, r in ((1, every1), (5, every5)):
+                ratio = f"{every5['fps'] / every1['fps']:.2f}x" if k == 5 else "(reference)"
+                print(f"{people:>6} {k:>2} {r['fps']:>9.1f} {r['crops_per_frame']:>11.2f} "
+                      f"{r.get('detector_ms', 0):>7.1f} {r.get('pre_ms', 0) + r.get('pose_ms', 0):>8.1f} "
+                      f"{r.get('post_ms', 0):>8.1f} {ratio:>18}")
 
 
 if __name__ == "__main__":

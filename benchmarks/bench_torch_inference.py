@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from rtmposelib.config import preset
 from rtmposelib.models.fuse import fuse_for_inference
@@ -108,9 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     x = torch.randn(1, 3, 256, 192, generator=torch.Generator().manual_seed(0))
     peer = Peer(args.peer_python)
     rows = []
+    # one step per round (both sides), on stderr and only on a terminal: stdout stays as it is
+    bar = tqdm(total=len(variants) * args.rounds, desc="rounds", file=sys.stderr, disable=None, leave=False)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for v in variants:
+                bar.set_postfix_str(f"rtmpose-{v}")
                 model = random_model(f"rtmpose-{v}")
                 weights = Path(tmp) / f"{v}.pth"
                 torch.save(export_mmpose_state_dict(model), weights)
@@ -131,14 +135,17 @@ def main(argv: list[str] | None = None) -> int:
                         times[k] += time_calls(fn, x, runs=args.runs, warmup=args.warmup)
                     times["mmpose"] += peer.ask(cmd="time", variant=v, runs=args.runs,
                                                 warmup=args.warmup)["times_ms"]
+                    bar.update()
                 med = {k: float(np.median(t)) for k, t in times.items()}
                 row = {"variant": v, **{f"{k}_ms": m for k, m in med.items()},
                        "mmpose_over_ours": med["mmpose"] / med["ours"],
                        "max_abs_logit_diff_vs_mmpose": diff, "rounds": args.rounds, "runs": args.runs,
                        "torch_ours": torch.__version__, "torch_mmpose": info["torch"], "threads": 1}
                 rows.append(row)
-                print("RESULT " + json.dumps(row), flush=True)
+                with tqdm.external_write_mode(file=sys.stdout):
+                    print("RESULT " + json.dumps(row), flush=True)
     finally:
+        bar.close()
         peer.close()
     print(f"# PyTorch inference, batch 1, 1 thread, 1x3x256x192; {args.rounds} alternating rounds x "
           f"{args.runs} calls per side; median ms")

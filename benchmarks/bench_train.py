@@ -11,10 +11,12 @@ median round is reported, so that load from other processes on a shared machine 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from rtmposelib.codecs import build_codec
 from rtmposelib.config import preset
@@ -83,7 +85,8 @@ def main() -> None:
     for step in steps.values():                                    # warm-up: one step each
         step()
     rounds = {name: [] for name in steps}
-    for _ in range(args.rounds):
+    # stderr, and only on a terminal: the table on stdout stays as it is
+    for _ in tqdm(range(args.rounds), desc="rounds", file=sys.stderr, disable=None, leave=False):
         for name, step in steps.items():
             rounds[name].append(images_per_s(step, bs, args.steps))
     speed = {name: float(np.median(v)) for name, v in rounds.items()}

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from dataclasses import replace
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from rtmposelib.config import RunConfig
 from rtmposelib.roadmap import for_step
@@ -79,10 +81,16 @@ def main() -> None:
     runs = settings(cfg)
     speeds: dict[str, list[float]] = {name: [] for name in runs}
     start = time.perf_counter()
+    # one step per training run, on stderr and only on a terminal: stdout stays as it is
+    bar = tqdm(total=args.rounds * len(runs), desc="runs", file=sys.stderr, disable=None, leave=False)
     for r in range(args.rounds):
         for name, run_cfg in runs.items():
+            bar.set_postfix_str(f"round {r + 1}, {name}")
             speeds[name].append(crops_per_s(run_cfg, args.iters, args.skip))
-        print(f"# round {r + 1}: " + ", ".join(f"{n} {v[-1]:.1f}" for n, v in speeds.items()), flush=True)
+            bar.update()
+        with tqdm.external_write_mode(file=sys.stdout):
+            print(f"# round {r + 1}: " + ", ".join(f"{n} {v[-1]:.1f}" for n, v in speeds.items()), flush=True)
+    bar.close()
     med = {name: float(np.median(v)) for name, v in speeds.items()}
     print(f"Training throughput, cpu scale '+ 420 epochs' (RTMPose-t 96x128, batch {cfg.train.batch_size}, "
           f"{cfg.data.source}, {cfg.data.num_workers} loader workers), {args.threads} thread(s), "

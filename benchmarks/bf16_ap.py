@@ -14,6 +14,7 @@ The cpu scale starts its roadmap runs from the stand-in backbone; pass its check
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -21,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 from scipy import stats
+from tqdm import tqdm
 
 from rtmposelib.roadmap import STEP_NAMES, for_step
 from rtmposelib.suite.scales import SCALES, at_scale
@@ -43,8 +45,11 @@ def main() -> None:
     ap: dict[str, list[float]] = {"fp32": [], "bf16": []}
     seconds = {"fp32": 0.0, "bf16": 0.0}
     seeds = [int(s) for s in args.seeds.split(",")]
+    # one step per training run, on stderr and only on a terminal: stdout stays as it is
+    bar = tqdm(total=2 * len(seeds), desc="runs", file=sys.stderr, disable=None, leave=False)
     for seed in seeds:
         for name in ("fp32", "bf16"):                               # alternating, so load hits both alike
+            bar.set_postfix_str(f"seed {seed}, {name}")
             cfg = replace(base, train=replace(base.train, seed=seed, bf16=name == "bf16",
                                               init_backbone=args.init_backbone))
             start = time.perf_counter()
@@ -52,7 +57,10 @@ def main() -> None:
                 result = fit(cfg, out_dir=out, progress=False)
             seconds[name] += time.perf_counter() - start
             ap[name].append(100 * result.metrics["val"]["AP"])
-            print(f"# seed {seed} {name}: AP {ap[name][-1]:.2f}", flush=True)
+            bar.update()
+            with tqdm.external_write_mode(file=sys.stdout):
+                print(f"# seed {seed} {name}: AP {ap[name][-1]:.2f}", flush=True)
+    bar.close()
     diff = np.array(ap["bf16"]) - np.array(ap["fp32"])
     n = len(diff)
     half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n) if n > 1 else float("nan")
