@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 _MAX_LISTED = 10
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 
 def read_checkpoint(source, name: str | None = None) -> dict:
@@ -80,8 +82,8 @@ def select_weights(obj: dict, name: str, use_ema: bool) -> dict[str, torch.Tenso
     return selected
 
 
-def load_mapped(model: nn.Module, state: dict, mapping: dict[str, str] | None, name: str, *,
-                what: str = "this model") -> nn.Module:
+def load_mapped(model: ModuleT, state: dict, mapping: dict[str, str] | None, name: str, *,
+                what: str = "this model") -> ModuleT:
     """Load ``state`` (checkpoint key -> tensor) into ``model`` through ``mapping`` (our key -> checkpoint
     key; None = the same names). The one fit check of every loader (MMPose, MMDetection, our checkpoints,
     backbones).

@@ -39,7 +39,8 @@ def flip_test_average(codec: Codec, outputs: tuple, flipped: tuple, flip_indices
     heatmap codecs; MSRA (SimpleBaseline) heatmaps are shifted one column back, UDP ones are not.
     """
     if isinstance(codec, SimCCCodec):
-        back = flip_back(*flipped, flip_indices)
+        simcc_x, simcc_y = flipped
+        back = flip_back(simcc_x, simcc_y, flip_indices)
     else:
         back = (flip_back_heatmaps(flipped[0], flip_indices, shift=isinstance(codec, MSRAHeatmapCodec)),)
     return tuple(0.5 * (a + b) for a, b in zip(outputs, back))

@@ -33,7 +33,7 @@ class ConvModule(nn.Module):
             padding = kernel_size // 2
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
                               padding=padding, groups=groups, bias=False)
-        self.bn = nn.BatchNorm2d(out_channels)
+        self.bn: nn.BatchNorm2d | nn.Identity = nn.BatchNorm2d(out_channels)   # Identity once folded
         self.activate = nn.SiLU() if act else nn.Identity()
         nn.init.kaiming_normal_(self.conv.weight, mode="fan_out", nonlinearity="relu")
 

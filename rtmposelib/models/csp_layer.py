@@ -32,6 +32,7 @@ class ChannelAttention(nn.Module):
         self.act = nn.Hardsigmoid()
         # CSPNeXt's init_cfg: Kaiming-uniform (a=sqrt(5), fan_in) for plain Conv2d layers, bias 0.
         nn.init.kaiming_uniform_(self.fc.weight, a=math.sqrt(5))
+        assert self.fc.bias is not None                      # bias=True
         nn.init.zeros_(self.fc.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -46,6 +47,7 @@ class CSPNeXtBlock(nn.Module):
                  add_identity: bool = True, use_depthwise: bool = False, kernel_size: int = 5) -> None:
         super().__init__()
         hidden = int(out_channels * expansion)
+        self.conv1: DepthwiseSeparableConvModule | ConvModule
         if use_depthwise:
             self.conv1 = DepthwiseSeparableConvModule(in_channels=in_channels, out_channels=hidden,
                                                       kernel_size=3)

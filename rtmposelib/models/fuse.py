@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 from itertools import pairwise
+from typing import cast
 
 import torch
 from torch import nn
@@ -103,5 +104,6 @@ def fuse_for_inference(model: nn.Module, *, channels_last: bool = True,
     if channels_last:
         fused = fused.to(memory_format=torch.channels_last)
     if compile:
-        fused = torch.compile(fused)
+        # torch.compile of a module returns a module (OptimizedModule); its stub promises only a callable
+        fused = cast(nn.Module, torch.compile(fused))
     return InferenceModel(fused, channels_last=channels_last).eval()

@@ -38,7 +38,7 @@ class TopdownPoseModel(nn.Module):
         return self.head(self.backbone(images))
 
 
-def build_backbone(cfg: ModelConfig) -> nn.Module:
+def build_backbone(cfg: ModelConfig) -> CSPNeXt | ResNet50:
     """CSPNeXt (RTMPose, out_indices (4,)) or ResNet-50 (Table 1); both expose ``out_channels``."""
     if cfg.backbone == "cspnext":
         return CSPNeXt(deepen_factor=cfg.deepen_factor, widen_factor=cfg.widen_factor, out_indices=(4,))

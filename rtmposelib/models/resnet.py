@@ -15,6 +15,16 @@ from torch import nn
 class ResNet50(nn.Module):
     """forward(x): (B, 3, H, W) float32 normalised RGB -> ((B, 2048, H / 32, W / 32),)."""
 
+    # timm's feature layers, registered with add_module in __init__
+    conv1: nn.Module
+    bn1: nn.Module
+    act1: nn.Module
+    maxpool: nn.Module
+    layer1: nn.Module
+    layer2: nn.Module
+    layer3: nn.Module
+    layer4: nn.Module
+
     def __init__(self) -> None:
         super().__init__()
         net = timm.create_model("resnet50", pretrained=False, num_classes=0, global_pool="")

@@ -58,8 +58,13 @@ class RTMCCHead(nn.Module):
         else:
             self.mlp = nn.Sequential(ScaleNorm(dim=flatten_dims), nn.Linear(flatten_dims, hidden_dims, bias=False))
             cls_in, cls_bias = hidden_dims, False
-        self.gau = (GatedAttentionUnit(dim=hidden_dims, expansion_factor=gau_expansion, s=gau_s,
-                                       attention=gau_attention) if use_gau else None)
+        self.gau: GatedAttentionUnit | None
+        if use_gau:
+            assert hidden_dims is not None                   # checked above
+            self.gau = GatedAttentionUnit(dim=hidden_dims, expansion_factor=gau_expansion, s=gau_s,
+                                          attention=gau_attention)
+        else:
+            self.gau = None
         self.cls_x = nn.Linear(cls_in, w_bins, bias=cls_bias)
         self.cls_y = nn.Linear(cls_in, h_bins, bias=cls_bias)
         self.reset_parameters()
