@@ -48,7 +48,9 @@ def atomic_save(obj: object, path: str | os.PathLike) -> Path:
 def rng_state() -> dict:
     """The states of python's, numpy's and torch's global generators, as types that
     ``torch.load(..., weights_only=True)`` accepts (tensors, tuples, ints, floats, strings)."""
-    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = np.random.get_state()                  # the legacy tuple (a dict only for other bit generators)
+    assert isinstance(state, tuple)
+    name, keys, pos, has_gauss, cached = state
     return {"python": random.getstate(), "torch": torch.get_rng_state(),
             "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached))}
 
@@ -155,7 +157,9 @@ def load_pose_weights(model: nn.Module, source: str | os.PathLike, *, use_ema: b
 
 def save_backbone(model: nn.Module, path: str | os.PathLike) -> Path:
     """Write ``model.backbone``'s state dict alone (prefix-free), for a later fine-tune."""
-    return atomic_save({"backbone": model.backbone.state_dict()}, path)
+    backbone = model.backbone
+    assert isinstance(backbone, nn.Module)
+    return atomic_save({"backbone": backbone.state_dict()}, path)
 
 
 def load_backbone_into(model: nn.Module, path: str | os.PathLike | dict) -> nn.Module:
@@ -173,5 +177,7 @@ def load_backbone_into(model: nn.Module, path: str | os.PathLike | dict) -> nn.M
         if not backbone_state:
             raise ValueError(f"checkpoint {name} holds no 'backbone.*' weights")
     from rtmposelib.checkpoint_io import load_mapped
-    load_mapped(model.backbone, backbone_state, None, name, what="this backbone")
+    backbone = model.backbone
+    assert isinstance(backbone, nn.Module)
+    load_mapped(backbone, backbone_state, None, name, what="this backbone")
     return model

@@ -118,8 +118,8 @@ class ResumableSampler(Sampler[int]):
 
     def __init__(self, dataset: Dataset, *, epoch: int, seed: int, info: DistInfo, start: int = 0,
                  shuffle: bool = True) -> None:
-        inner = DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank, shuffle=shuffle,
-                                   seed=seed, drop_last=False)
+        inner: DistributedSampler[int] = DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank,
+                                                            shuffle=shuffle, seed=seed, drop_last=False)
         inner.set_epoch(epoch)
         self.indices = list(inner)[start:]
 

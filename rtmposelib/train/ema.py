@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import Generic, TypeVar
 
 import torch
 from torch import nn
 
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
-class ExpMomentumEMA:
+
+class ExpMomentumEMA(Generic[ModuleT]):
     """An averaged copy ``.module`` of a model, updated after every optimiser step with :meth:`update`."""
 
-    def __init__(self, model: nn.Module, *, momentum: float = 2e-4, gamma: float = 2000.0) -> None:
+    def __init__(self, model: ModuleT, *, momentum: float = 2e-4, gamma: float = 2000.0) -> None:
         if not 0.0 < momentum < 1.0:
             raise ValueError(f"EMA momentum must be in (0, 1), got {momentum}")
         if gamma <= 0:

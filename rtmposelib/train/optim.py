@@ -18,6 +18,8 @@ operation) or "fused" (one kernel per group). They agree to float rounding.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -46,8 +48,8 @@ def param_groups(model: nn.Module, *, weight_decay: float, decay_norm_and_bias: 
     listed once (MMEngine's ``bypass_duplicate``); frozen parameters are left out.
     """
     exempt = set() if decay_norm_and_bias else no_decay_names(model)
-    decay, no_decay = {"params": [], "names": [], "weight_decay": weight_decay}, \
-        {"params": [], "names": [], "weight_decay": 0.0}
+    decay: dict[str, Any] = {"params": [], "names": [], "weight_decay": weight_decay}
+    no_decay: dict[str, Any] = {"params": [], "names": [], "weight_decay": 0.0}
     seen: set[int] = set()
     for name, param in model.named_parameters():
         if not param.requires_grad or id(param) in seen:

@@ -13,13 +13,14 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from rtmposelib.config import RunConfig
+from rtmposelib.config import AugmentConfig, RunConfig
 from rtmposelib.train import distributed as D
 from rtmposelib.train.checkpoint import atomic_save, restore_rng, rng_state
 from rtmposelib.train.ema import ExpMomentumEMA
@@ -28,6 +29,17 @@ from rtmposelib.train.optim import set_implementation
 
 def _config_json(cfg: RunConfig) -> str:
     return json.dumps(asdict(cfg), sort_keys=True, default=str)
+
+
+class TrainingSet(Protocol):
+    """A training dataset whose augmentation stage and random stream the loop switches
+    (:class:`~rtmposelib.data.coco.TopdownDataset`, :class:`~rtmposelib.data.combined.CombinedDataset`)."""
+
+    def __len__(self) -> int: ...
+
+    def set_augment(self, augment: AugmentConfig | None) -> None: ...
+
+    def set_epoch(self, epoch: int) -> None: ...
 
 
 @dataclass
@@ -42,7 +54,7 @@ class TrainState:
     loss_fn: nn.Module
     optimizer: torch.optim.Optimizer
     ema: ExpMomentumEMA | None
-    train_set: object
+    train_set: TrainingSet
     val_set: object
     iters_per_epoch: int
     total_iters: int
