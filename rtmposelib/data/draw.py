@@ -32,7 +32,7 @@ def keypoint_sides(names: Sequence[str]) -> list[str]:
     return sides
 
 
-def _skeleton_and_sides(metainfo_or_skeleton, k: int) -> tuple[list[tuple[int, int]], list[str]]:
+def _skeleton_and_sides(metainfo_or_skeleton, k: int) -> tuple[list[tuple[int, ...]], list[str]]:
     if hasattr(metainfo_or_skeleton, "skeleton"):
         names = list(metainfo_or_skeleton.keypoint_names)
         if len(names) != k:

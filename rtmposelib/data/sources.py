@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rtmposelib.config import DataConfig, RunConfig
 from rtmposelib.data.coco import TopdownCocoDataset
@@ -81,7 +82,7 @@ def build_datasets(cfg: RunConfig) -> tuple:
 
     paths = resolve_data(cfg.data)
     metainfo = get_metainfo(cfg.data.dataset)
-    common = dict(metainfo=metainfo, codec=build_codec(cfg.codec), input_size=cfg.codec.input_size,
+    common: dict[str, Any] = dict(metainfo=metainfo, codec=build_codec(cfg.codec), input_size=cfg.codec.input_size,
                   bbox_padding=cfg.data.bbox_padding, udp=cfg.codec.kind == "udp_heatmap")
     if cfg.data.dataset == "mpii":
         return _mpii_datasets(cfg, paths, common)
@@ -101,6 +102,7 @@ def build_datasets(cfg: RunConfig) -> tuple:
                 repeats[0] = COCO_REPEAT_WITH_AIC
         train = CombinedDataset(parts, repeats, names)
     if cfg.data.source.startswith("synth:") and cfg.data.image_cache_mb > 0 and not cfg.data.extra_train:
+        assert isinstance(train, TopdownCocoDataset)            # no extra roots: not combined
         train.image_cache = DecodedImageCache(cfg.data.image_cache_mb * 2**20)   # SynthPose fits in memory
     val = TopdownCocoDataset(ann_file=paths.val_ann, image_dir=paths.val_images, augment=None,
                              bbox_file=paths.val_bbox_file, det_score_thr=cfg.data.det_score_thr,

@@ -161,7 +161,8 @@ def annotate(layers: list, id_map: np.ndarray) -> list[dict | None]:
                 continue                                              # v = 0, x = y = 0
             own = id_map[int(y), int(x)] == label
             kps[k] = (x, y, 2 if own else 1)
-        x0, y0, bw, bh = cv2.boundingRect(cv2.compare(id_map, label, cv2.CMP_EQ))
+        # OpenCV's stubs type src2 as an array; the binding also takes a scalar, as here
+        x0, y0, bw, bh = cv2.boundingRect(cv2.compare(id_map, label, cv2.CMP_EQ))  # type: ignore[call-overload]
         out.append({"keypoints": kps, "bbox": [float(x0), float(y0), float(bw), float(bh)],
                     "area": float(counts[label]), "num_keypoints": int((kps[:, 2] > 0).sum()),
                     "label": label})

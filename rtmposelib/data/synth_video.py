@@ -48,15 +48,15 @@ def _spawn(rng: np.random.Generator, track_id: int, size: tuple[int, int]) -> _W
 def gait_pose(shape: Pose, phase: float, *, waving: bool = False) -> Pose:
     """The pose at gait ``phase`` (radians): antiphase arm and leg swing, knee bend in the swing phase."""
     s = np.sin(phase)
-    legs = dict(hip=(6 + 12 * s, 6 - 12 * s),
-                knee=(25 * max(0.0, np.sin(phase + np.pi / 2)), 25 * max(0.0, np.sin(phase - np.pi / 2))),
-                leg_scale=(0.93 + 0.07 * np.cos(phase), 0.93 - 0.07 * np.cos(phase)))
     if waving:
-        arms = dict(shoulder=(140 + 20 * np.sin(3 * phase), 15.0), elbow=(40 + 30 * np.sin(3 * phase), 15.0))
+        shoulder, elbow = (140 + 20 * np.sin(3 * phase), 15.0), (40 + 30 * np.sin(3 * phase), 15.0)
     else:
-        arms = dict(shoulder=(12 - 20 * s, 12 + 20 * s), elbow=(20 + 15 * max(0.0, -s), 20 + 15 * max(0.0, s)))
+        shoulder, elbow = (12 - 20 * s, 12 + 20 * s), (20 + 15 * max(0.0, -s), 20 + 15 * max(0.0, s))
     return replace(shape, lean=3 * np.sin(2 * phase), neck=4 * np.sin(phase / 3),
-                   head_yaw=0.3 * np.sin(phase / 5), **legs, **arms).clipped()
+                   head_yaw=0.3 * np.sin(phase / 5), hip=(6 + 12 * s, 6 - 12 * s),
+                   knee=(25 * max(0.0, np.sin(phase + np.pi / 2)), 25 * max(0.0, np.sin(phase - np.pi / 2))),
+                   leg_scale=(0.93 + 0.07 * np.cos(phase), 0.93 - 0.07 * np.cos(phase)),
+                   shoulder=shoulder, elbow=elbow).clipped()
 
 
 def synth_video(*, n_frames: int, n_people: int, size: tuple[int, int] = (640, 480), seed: int = 0,
@@ -114,7 +114,7 @@ def write_video(frames: list[np.ndarray], path: str | Path, fps: float = 30) -> 
         raise ValueError(f"write_video: {path} must end in .mp4")
     h, w = frames[0].shape[:2]
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), float(fps), (w, h))
     if not writer.isOpened():
         raise RuntimeError(f"write_video: OpenCV could not open {path} for writing (mp4v codec)")
     try:

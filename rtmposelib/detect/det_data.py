@@ -52,7 +52,8 @@ class DetectionDataset(Dataset):
             annotations = coco["annotations"]
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{self.ann_file}: not a COCO annotation file ({err!r})") from None
-        self.input_size, self.train, self.category_id = tuple(input_size), train, category_id
+        w_in, h_in = input_size
+        self.input_size, self.train, self.category_id = (w_in, h_in), train, category_id
         self.scale_range, self.flip_prob, self.hsv, self.seed = scale_range, flip_prob, hsv, seed
         self.epoch = 0
         self.skipped: dict[str, int] = defaultdict(int)
@@ -119,12 +120,12 @@ class DetectionDataset(Dataset):
         scale = min(w_in * r / w0, h_in * r / h0)
         new_w, new_h = max(1, int(w0 * scale + 0.5)), max(1, int(h0 * scale + 0.5))
         image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-        boxes = boxes * np.float32([new_w / w0, new_h / h0, new_w / w0, new_h / h0])
+        boxes = boxes * np.array([new_w / w0, new_h / h0, new_w / w0, new_h / h0], np.float32)
         # 2. RandomCrop (w_in, h_in): clip boxes, drop empty ones; retry to keep a box
         for _ in range(10):
             x0 = int(rng.integers(0, max(new_w - w_in, 0) + 1))
             y0 = int(rng.integers(0, max(new_h - h_in, 0) + 1))
-            cropped = boxes - np.float32([x0, y0, x0, y0])
+            cropped = boxes - np.array([x0, y0, x0, y0], np.float32)
             cropped[:, 0::2] = cropped[:, 0::2].clip(0, min(w_in, new_w - x0))
             cropped[:, 1::2] = cropped[:, 1::2].clip(0, min(h_in, new_h - y0))
             keep = (cropped[:, 2] > cropped[:, 0]) & (cropped[:, 3] > cropped[:, 1])
@@ -146,7 +147,7 @@ class DetectionDataset(Dataset):
         # 5. Pad bottom / right to (w_in, h_in) with 114, normalise BGR
         padded = np.full((h_in, w_in, 3), PAD_VALUE, np.uint8)
         padded[:image.shape[0], :image.shape[1]] = image
-        norm = (padded.astype(np.float32) - np.float32(DET_MEAN)) / np.float32(DET_STD)
+        norm = (padded.astype(np.float32) - np.array(DET_MEAN, np.float32)) / np.array(DET_STD, np.float32)
         return norm.transpose(2, 0, 1), boxes.astype(np.float32).reshape(-1, 4)
 
 

@@ -15,6 +15,8 @@ the original image after undoing the resize). Everything here is torch and expor
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torchvision.ops import nms
@@ -37,7 +39,7 @@ def predict_single(cls_scores: tuple[torch.Tensor, ...], bbox_preds: tuple[torch
     image_size: (w, h) of the input, boxes are clipped to it.
     Returns dets (N, 5) float32 (x1, y1, x2, y2, score; input px; best first) and labels (N,) int64.
     """
-    sizes = [tuple(c.shape[-2:]) for c in cls_scores]
+    sizes = [(c.shape[-2], c.shape[-1]) for c in cls_scores]
     priors = grid_priors(sizes, strides, device=cls_scores[0].device)
     boxes, scores, labels = [], [], []
     start = 0
@@ -87,7 +89,8 @@ class RTMDetEndToEnd(nn.Module):
                  iou_thr: float = IOU_THR, max_per_img: int = MAX_PER_IMG) -> None:
         super().__init__()
         self.model = model
-        self.kwargs = dict(score_thr=score_thr, nms_pre=nms_pre, iou_thr=iou_thr, max_per_img=max_per_img)
+        self.kwargs: dict[str, Any] = dict(score_thr=score_thr, nms_pre=nms_pre, iou_thr=iou_thr,
+                                           max_per_img=max_per_img)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if images.ndim != 4 or images.shape[0] != 1 or images.shape[1] != 3:

@@ -92,7 +92,7 @@ def flatten_outputs(cls_scores: tuple[torch.Tensor, ...], bbox_preds: tuple[torc
     b = cls_scores[0].shape[0]
     logits = torch.cat([c.permute(0, 2, 3, 1).reshape(b, -1, c.shape[1]) for c in cls_scores], dim=1)
     dists = torch.cat([d.permute(0, 2, 3, 1).reshape(b, -1, 4) for d in bbox_preds], dim=1)
-    return logits, dists, [tuple(c.shape[-2:]) for c in cls_scores]
+    return logits, dists, [(c.shape[-2], c.shape[-1]) for c in cls_scores]
 
 
 def distance_to_box(points: torch.Tensor, distances: torch.Tensor) -> torch.Tensor:

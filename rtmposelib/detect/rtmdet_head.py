@@ -59,7 +59,7 @@ class RTMDetSepBNHead(nn.Module):
             for level in range(1, len(self.strides)):
                 for i in range(stacked_convs):
                     for towers in (self.cls_convs, self.reg_convs):
-                        self._tie(towers[level][i], towers[0][i])
+                        self._tie(self._tower(towers, level)[i], self._tower(towers, 0)[i])
         self._init_weights()
 
     @staticmethod
@@ -69,11 +69,20 @@ class RTMDetSepBNHead(nn.Module):
         return ConvModule(in_channels=c_in, out_channels=c_out, kernel_size=3)
 
     @staticmethod
+    def _tower(towers: nn.ModuleList, level: int) -> nn.ModuleList:
+        """The conv units of ``level`` in ``cls_convs`` or ``reg_convs``."""
+        tower = towers[level]
+        assert isinstance(tower, nn.ModuleList)
+        return tower
+
+    @staticmethod
     def _tie(unit: nn.Module, reference: nn.Module) -> None:
         if isinstance(unit, DepthwiseSeparableConvModule):
+            assert isinstance(reference, DepthwiseSeparableConvModule)     # both made by _unit
             unit.depthwise_conv.conv = reference.depthwise_conv.conv
             unit.pointwise_conv.conv = reference.pointwise_conv.conv
         else:
+            assert isinstance(unit, ConvModule) and isinstance(reference, ConvModule)
             unit.conv = reference.conv
 
     def _init_weights(self) -> None:
@@ -87,6 +96,7 @@ class RTMDetSepBNHead(nn.Module):
                 nn.init.zeros_(m.bias)
         bias_cls = -math.log((1 - PRIOR_PROB) / PRIOR_PROB)
         for conv in self.rtm_cls:
+            assert isinstance(conv, nn.Conv2d) and conv.bias is not None
             nn.init.constant_(conv.bias, bias_cls)
 
     def forward(self, feats: tuple[torch.Tensor, ...]) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
@@ -95,9 +105,9 @@ class RTMDetSepBNHead(nn.Module):
         cls_scores, bbox_preds = [], []
         for level, (x, stride) in enumerate(zip(feats, self.strides)):
             cls_feat, reg_feat = x, x
-            for unit in self.cls_convs[level]:
+            for unit in self._tower(self.cls_convs, level):
                 cls_feat = unit(cls_feat)
-            for unit in self.reg_convs[level]:
+            for unit in self._tower(self.reg_convs, level):
                 reg_feat = unit(reg_feat)
             reg = self.rtm_reg[level](reg_feat)                     # (B, 4, H, W)
             if self.exp_on_reg:
