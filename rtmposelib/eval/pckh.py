@@ -52,7 +52,7 @@ def pckh(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, head_sizes: np.n
     counts = (visible & (np.asarray(head_sizes).reshape(-1) > 0)[:, None]).sum(0).astype(np.float64)
     counts[list(EXCLUDED)] = 0
     ratio = counts / counts.sum()
-    out = {name: float(np.mean(per_joint[list(ids)])) for name, ids in GROUPS.items()}
+    out: dict[str, float | np.ndarray] = {name: float(np.mean(per_joint[list(ids)])) for name, ids in GROUPS.items()}
     out["PCKh"] = float(np.nansum(per_joint * ratio))
     out["PCKh@0.1"] = float(np.nansum(at_01 * ratio))
     out["per_joint"] = per_joint

@@ -13,6 +13,7 @@ for its medium / large ranges.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -26,13 +27,21 @@ from rtmposelib.codecs.simcc import SimCCCodec
 KEYPOINT_SCORE_THR = 0.2   # CocoMetric keypoint_score_thr
 
 
-def batches(dataset: Sequence, batch_size: int) -> Iterator[dict]:
+class Samples(Protocol):
+    """Indexable samples (dicts): a top-down dataset or a list."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> dict: ...
+
+
+def batches(dataset: Samples, batch_size: int) -> Iterator[dict]:
     """Consecutive samples of ``dataset`` collated per key: tensors stacked, the rest as numpy arrays."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     for start in range(0, len(dataset), batch_size):
         samples = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
-        batch = {}
+        batch: dict[str, torch.Tensor | np.ndarray] = {}
         for key in samples[0]:
             values = [s[key] for s in samples]
             if isinstance(values[0], torch.Tensor):
@@ -90,7 +99,7 @@ def _to_numpy(out) -> np.ndarray | tuple[np.ndarray, ...]:
 
 
 @torch.inference_mode()
-def predict(model: nn.Module, dataset: Sequence, *, codec, flip_indices: Sequence[int] | None = None,
+def predict(model: nn.Module, dataset: Samples, *, codec, flip_indices: Sequence[int] | None = None,
             batch_size: int = 32, device: str = "cpu", fuse: bool = True) -> list[dict]:
     """COCO keypoint results (image pixels, official rescoring) for every instance of ``dataset``.
 
@@ -113,15 +122,16 @@ def predict(model: nn.Module, dataset: Sequence, *, codec, flip_indices: Sequenc
         outputs = _to_numpy(model(images))
         if flip_indices is not None:
             flipped = _to_numpy(model(images.flip(-1)))
-            heatmap = not isinstance(outputs, tuple)
-            outputs = flip_test_average(codec, (outputs,) if heatmap else outputs,
-                                        (flipped,) if heatmap else flipped, flip_indices)
-            outputs = outputs[0] if heatmap else outputs
+            if isinstance(outputs, tuple):                               # SimCC: (simcc_x, simcc_y)
+                assert isinstance(flipped, tuple)
+                outputs = flip_test_average(codec, outputs, flipped, flip_indices)
+            else:                                                        # heatmaps
+                outputs = flip_test_average(codec, (outputs,), (flipped,), flip_indices)[0]
         results.extend(results_from_outputs(outputs, batch, codec=codec))
     return results
 
 
-def predict_targets(dataset: Sequence, *, codec, batch_size: int = 64) -> list[dict]:
+def predict_targets(dataset: Samples, *, codec, batch_size: int = 64) -> list[dict]:
     """The same results with each sample's encoded targets in place of model outputs: checks the
     dataset -> codec encode -> decode -> image space -> evaluation path without a model."""
     results: list[dict] = []

@@ -25,7 +25,8 @@ def write_synth_clip(out_dir: str | Path, *, n_frames: int, n_people: int, seed:
     frames, truth = synth_video(n_frames=n_frames, n_people=n_people, seed=seed)
     folder = Path(out_dir) / "synth_clip"
     folder.mkdir(parents=True, exist_ok=True)
-    images, anns = [], []
+    images: list[dict] = []
+    anns: list[dict] = []
     for i, (frame, people) in enumerate(zip(frames, truth)):
         name = f"{i:06d}.jpg"
         if not cv2.imwrite(str(folder / name), frame):
@@ -93,6 +94,7 @@ def pipeline_demo(results_root: str | Path, scale: str, out_dir: str | Path, *, 
         pose_kpt_thr = 0.0 if get_scale(scale).standin_images else 0.5
     with tempfile.TemporaryDirectory() as clip_dir:       # generated frames stay out of results/
         if clip is not None:
+            assert detector_onnx                        # a clip is only looked for with a detector file
             folder, detector = clip, RTMDetDetector.from_onnx(detector_onnx)
             source = f"posetrack18 {clip.name} + {Path(detector_onnx).name}"
         else:

@@ -6,6 +6,7 @@ Latency protocol of the paper (Sec. 4.5): batch 1, one thread, warm-up runs then
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -155,7 +156,7 @@ def pipeline_latency_frame(scale: str) -> pd.DataFrame:
             w, h = cfg.model.input_size
             x = torch.randn(1, 3, h, w)
             with torch.inference_mode():
-                pose_ms = time_runs(lambda model=model, x=x: model(x), runs=runs, warmup=warmup)["median_ms"]
+                pose_ms = time_runs(partial(model, x), runs=runs, warmup=warmup)["median_ms"]
             row = f"RTMDet-nano + RTMPose-{size}"
             paper_ms = float(ref.loc[row, "CPU(ms)"]) if row in ref.index else float("nan")
             rows.append({"pipeline": row, "detector": "rtmposelib.detect RTMDet-nano (random weights)",

@@ -102,7 +102,9 @@ def benchmark_files(data_root: str | Path, bench: Benchmark) -> dict[str, Path |
 def missing_files(data_root: str | Path, bench: Benchmark) -> list[str]:
     """The files ``bench`` needs that are absent (MPII's head boxes are optional: estimated without)."""
     files = benchmark_files(data_root, bench)
-    need = [files["ann"], files["images"]] + ([files["bbox"]] if files["bbox"] is not None else [])
+    ann, images, bbox = files["ann"], files["images"], files["bbox"]
+    assert ann is not None and images is not None                  # only bbox and headbox may be None
+    need = [ann, images] + ([bbox] if bbox is not None else [])
     return [str(p) for p in need if not p.exists()]
 
 
@@ -175,7 +177,8 @@ def predict_resumable(onnx_path: str | Path, dataset, *, codec, flip_indices, lo
     with bar, open(log, "a") as out:
         k = 0
         while k < len(todo):
-            images, indices = [], []
+            images: list[int] = []
+            indices: list[int] = []
             while k < len(todo) and (not indices or len(indices) + len(by_image[todo[k]]) <= batch_size):
                 images.append(todo[k])
                 indices += by_image[todo[k]]

@@ -49,7 +49,10 @@ TABLE1_CONFIGS: dict[str, ModelConfig] = {
 
 
 def _add(m: nn.Module, ops: float) -> None:
-    m.total_ops += torch.tensor([float(ops)], dtype=torch.float64)
+    total_ops = m.total_ops                                       # thop's (1,) float64 counter buffer
+    assert isinstance(total_ops, torch.Tensor)
+    total_ops += torch.tensor([float(ops)], dtype=torch.float64)
+    m.total_ops = total_ops
 
 
 def _conv(m: nn.Conv2d, x, y) -> None:

@@ -20,6 +20,8 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from rtmposelib.codecs import Codec
+from rtmposelib.codecs.heatmap import MSRAHeatmapCodec, UDPHeatmapCodec
 from rtmposelib.codecs.image_space import crop_to_image
 from rtmposelib.codecs.simcc import SimCCCodec
 from rtmposelib.config import simcc_sigma
@@ -72,6 +74,7 @@ def onnx_heatmap_size(path: str | Path) -> tuple[int, int] | None:
     if [o.name for o in outputs] != list(HEATMAP_OUTPUTS):
         return None
     dims = _shape(outputs[0])
+    assert dims[3] is not None and dims[2] is not None             # exported heatmap sizes are fixed
     return dims[3], dims[2]
 
 
@@ -102,7 +105,7 @@ class OrtPoseRunner:
     """
 
     def __init__(self, path: str | Path, *, threads: int = 1, providers: list[str] | None = None,
-                 input_size: tuple[int, int], bgr_to_rgb: bool = True, codec=None,
+                 input_size: tuple[int, int], bgr_to_rgb: bool = True, codec: Codec | None = None,
                  bbox_padding: float = 1.25) -> None:
         self.path = Path(path)
         self.session = make_session(self.path, threads=threads, providers=providers)
@@ -142,7 +145,9 @@ class OrtPoseRunner:
         if self.kind == "decoded":
             return outputs["keypoints"], outputs["scores"]
         if self.kind == "simcc":
+            assert isinstance(self.codec, SimCCCodec)
             return self.codec.decode(outputs["simcc_x"], outputs["simcc_y"])
+        assert isinstance(self.codec, (MSRAHeatmapCodec, UDPHeatmapCodec))
         return self.codec.decode(outputs["heatmaps"])
 
     # -- pre-processing ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ class CropReader:
                         for i in range(0, len(self.crops), self.batch))
 
     def get_next(self) -> dict | None:
+        assert self._it is not None                               # set by rewind() in __init__
         return next(self._it, None)
 
 
@@ -132,7 +134,7 @@ def quantize_onnx(fp32_path: str | Path, out_path: str | Path, crops: np.ndarray
     out_path.parent.mkdir(parents=True, exist_ok=True)
     method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
               "percentile": CalibrationMethod.Percentile}[qcfg.calibration]
-    extra = {"WeightSymmetric": True, "ActivationSymmetric": qcfg.activations == "int8"}
+    extra: dict[str, bool | float] = {"WeightSymmetric": True, "ActivationSymmetric": qcfg.activations == "int8"}
     if qcfg.calibration == "percentile":
         extra["CalibPercentile"] = qcfg.percentile
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,7 +209,7 @@ def int8_latency(presets, *, runs: int = 200, warmup: int = 50, threads: int = 1
             times: dict[str, list[float]] = {"fp32": [], "int8": []}
             for _ in range(rounds):
                 for key, sess in sessions.items():
-                    times[key].append(time_runs(lambda s=sess, x=x: s.run(None, x), runs=per_round,
+                    times[key].append(time_runs(partial(sess.run, None, x), runs=per_round,
                                                 warmup=warmup)["median_ms"])
             fp32_ms, int8_ms = float(np.median(times["fp32"])), float(np.median(times["int8"]))
             rows.append({"preset": name, "ort_fp32_ms": fp32_ms, "ort_int8_ms": int8_ms,

@@ -104,6 +104,7 @@ class OneEuroFilter:
             raise ValueError("give a timestamp on every call or on none (the first call decides)")
         if t is None:
             return 1.0 if self.fps is None else 1.0 / self.fps
+        assert self._t is not None                 # t is given, so the previous call gave one too (checked above)
         period = float(t) - self._t
         if period <= 0:
             raise ValueError(f"timestamps must increase, got {t} after {self._t}")

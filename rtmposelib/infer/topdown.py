@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from torch import nn
 
 from rtmposelib.codecs import crop_to_image, flip_test_average
 from rtmposelib.data.preprocess import preprocess_boxes
@@ -88,6 +89,7 @@ class PoseRunner:
         self.decoded = self.is_onnx and getattr(pose, "kind", "simcc") == "decoded"   # outputs keypoints, scores
         self.model = pose
         if not self.is_onnx:
+            assert isinstance(pose, nn.Module)
             pose.eval().to(device)
             from rtmposelib.models.fuse import fuse_for_inference, has_batchnorm
             if fuse and has_batchnorm(pose):
@@ -97,6 +99,7 @@ class PoseRunner:
         if self.is_onnx:
             return tuple(self.pose.run(batch).values())
         import torch
+        assert isinstance(self.model, nn.Module)
         with torch.inference_mode():
             out = self.model(torch.from_numpy(batch).to(self.device))
         out = (out,) if isinstance(out, torch.Tensor) else tuple(out)

@@ -133,10 +133,15 @@ class PoseTracker:
             timings["detector"] += time.perf_counter() - t0
             for box, score in zip(np.asarray(det_boxes).reshape(-1, 4), np.asarray(scores).reshape(-1)):
                 if score > self.det_thr and box[2] > box[0] and box[3] > box[1]:
-                    boxes.append(box), det_scores.append(score), ranks.append(DETECTED), prev_ids.append(-1)
+                    boxes.append(box)
+                    det_scores.append(score)
+                    ranks.append(DETECTED)
+                    prev_ids.append(-1)
         t0 = time.perf_counter()
         for track in self.tracks:
-            boxes.append(track.box), det_scores.append(1.0), prev_ids.append(track.track_id)
+            boxes.append(track.box)
+            det_scores.append(1.0)
+            prev_ids.append(track.track_id)
             ranks.append(VISIBLE if track.missing == 0 else MISSING)
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -175,7 +180,8 @@ class PoseTracker:
             track.box, track.missing = kp_boxes[row], 0
             track.keypoints, track.scores = poses.keypoints[i], poses.keypoint_scores[i]
             track.smoothed = track.smoother(track.keypoints, t) if self.smooth else track.keypoints
-            out_rows.append(i), out_ids.append(track.track_id)
+            out_rows.append(i)
+            out_ids.append(track.track_id)
         seen = set(out_ids)
         for track in self.tracks:
             if track.track_id not in seen:

@@ -104,7 +104,7 @@ class AnnotatedWriter:
         elif suffix == ".mp4":
             if self._writer is None:
                 h, w = frame.shape[:2]
-                self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+                self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (w, h))
                 if not self._writer.isOpened():
                     raise RuntimeError(f"OpenCV could not open {self.path} for writing (mp4v codec)")
             self._writer.write(frame)
@@ -143,7 +143,9 @@ def run_demo(source: str | Path, pipeline, *, out_dir: str | Path, tracker=None,
         name = "annotated" + (Path(str(source)).suffix.lower() if kind == "image" else f".{annotate}")
         writer = AnnotatedWriter(out_dir / name, fps)
     pipeline.timings.clear()
-    results, raw_tracks, smooth_tracks = [], defaultdict(dict), defaultdict(dict)
+    results: list[dict] = []
+    raw_tracks: defaultdict[int, dict[int, np.ndarray]] = defaultdict(dict)      # track id -> frame -> (K, 2)
+    smooth_tracks: defaultdict[int, dict[int, np.ndarray]] = defaultdict(dict)
     n_frames, n_detect, elapsed = 0, 0, 0.0
     for index, (key, frame) in enumerate(tqdm(frames, desc="demo", unit="frame", disable=None, leave=False)):
         if max_frames is not None and index >= max_frames:
@@ -168,6 +170,7 @@ def run_demo(source: str | Path, pipeline, *, out_dir: str | Path, tracker=None,
             raw_tracks[int(track_ids[i])][index] = np.where(low[:, None], np.nan, poses.keypoints[i])
             smooth_tracks[int(track_ids[i])][index] = np.where(low[:, None], np.nan, smoothed[i])
         if len(poses) == 0 and candidates:              # boxes, but every pose too weak to track
+            assert tracker is not None                  # without one, candidates = len(poses)
             messages.append(f"frame {index} ({key}): no people found ({candidates} boxes cropped, no pose with the "
                             f"{tracker.pose_kpt_thr} keypoint score needed to track it, --pose-kpt-thr)")
         elif len(poses) == 0:

@@ -217,7 +217,7 @@ def sweep_figure(sweep: pd.DataFrame, *, x: str, paper_table: int, title: str) -
         ax2.set_ylabel("mAP (%) paper")
         ax.set_title(title)
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-        ax.legend(handles, [h.get_label() for h in handles], loc="lower center")
+        ax.legend(handles, [str(h.get_label()) for h in handles], loc="lower center")
         fig.tight_layout()
     return fig
 
