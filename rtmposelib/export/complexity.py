@@ -13,7 +13,7 @@ The README numbers are "FLOPs" in the MAC sense of the legacy mmcv ``get_model_c
 | MaxPool2d, AdaptiveAvgPool2d | input numel                                                  |
 | Linear                       | input numel x out_features (per token in x out, no bias term) |
 | ReLU                         | output numel                                                 |
-| SiLU, Hardsigmoid, ScaleNorm, Scale, GAU bmm / mul / add | 0                                |
+| SiLU, Hardsigmoid, ScaleNorm, ChannelScale, GAU bmm / mul / add | 0                         |
 
 thop's own defaults differ (no conv bias, BN 4 x numel, MaxPool 0, AdaptiveAvgPool numel + C,
 ConvTranspose over output positions), which would give ~0.362 / 0.687 / 1.939 / 4.177 G for t/s/m/l
@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from rtmposelib.config import ModelConfig
-from rtmposelib.models.gau import Scale, ScaleNorm
+from rtmposelib.models.gau import ChannelScale, ScaleNorm
 from rtmposelib.models.pose_model import build_model
 
 # our quantity -> the paper's Table 1 column (ResNet-50, 256 x 192; values in rtmposelib.reference)
@@ -92,7 +92,7 @@ OFFICIAL_RULES = {
     nn.Conv2d: _conv, nn.ConvTranspose2d: _deconv, nn.BatchNorm2d: _bn,
     nn.MaxPool2d: _input_numel, nn.AdaptiveAvgPool2d: _input_numel, nn.Linear: _linear,
     nn.ReLU: _output_numel, nn.SiLU: _zero, nn.Hardsigmoid: _zero, nn.Identity: _zero,
-    ScaleNorm: _zero, Scale: _zero,
+    ScaleNorm: _zero, ChannelScale: _zero,
 }
 
 

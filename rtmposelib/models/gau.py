@@ -41,8 +41,9 @@ class ScaleNorm(nn.Module):
         return x / norm.clamp(min=self.eps) * self.g
 
 
-class Scale(nn.Module):
-    """Learnable per-channel scale (last dim), init 1: the GAU's ``res_scale``. (..., dim) -> same."""
+class ChannelScale(nn.Module):
+    """Learnable per-channel multiplier (last dim), init 1: the GAU's ``res_scale``; its parameter keeps
+    the official name ``scale``. (..., dim) -> same."""
 
     def __init__(self, *, dim: int) -> None:
         super().__init__()
@@ -72,7 +73,7 @@ class GatedAttentionUnit(nn.Module):
         self.o = nn.Linear(self.e, dim, bias=False)
         self.gamma = nn.Parameter(torch.rand(2, s))         # U[0, 1), as official
         self.beta = nn.Parameter(torch.rand(2, s))
-        self.res_scale = Scale(dim=dim)
+        self.res_scale = ChannelScale(dim=dim)
         self.act = nn.SiLU()
         nn.init.xavier_uniform_(self.uv.weight)             # the block's own init (head init may override)
 
