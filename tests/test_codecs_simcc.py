@@ -115,10 +115,10 @@ def test_flip_back_one_bin_asymmetry():
 
 def test_crop_to_image_and_back():
     kp = np.array([[[0.0, 0.0], [96.0, 128.0], [192.0, 256.0]]])
-    center, scale = np.array([[300.0, 200.0]]), np.array([[150.0, 200.0]])
-    img = crop_to_image(kp, center, scale, (192, 256))
+    center, box_size = np.array([[300.0, 200.0]]), np.array([[150.0, 200.0]])
+    img = crop_to_image(kp, center, box_size, (192, 256))
     np.testing.assert_allclose(img[0], [[225, 100], [300, 200], [375, 300]])
-    np.testing.assert_allclose(image_to_crop(img, center, scale, (192, 256)), kp, atol=1e-4)
+    np.testing.assert_allclose(image_to_crop(img, center, box_size, (192, 256)), kp, atol=1e-4)
 
 
 def test_bad_input():

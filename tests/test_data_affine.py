@@ -15,19 +15,19 @@ def test_no_rotation_matches_hand_computation():
 
 def test_rotation_direction_matches_mmpose():
     # MMPose get_warp_matrix: the image point at centre + R(rot) @ (-w/2, 0) lands at the crop's left edge
-    center, scale = np.array([320.0, 240.0]), np.array([150.0, 200.0])
-    m = warp_matrix(center, scale, 90.0, (192, 256))
+    center, box_size = np.array([320.0, 240.0]), np.array([150.0, 200.0])
+    m = warp_matrix(center, box_size, 90.0, (192, 256))
     above = center + np.array([0.0, -75.0])                   # R(90deg) @ (-75, 0) = (0, -75)
     assert np.allclose(apply_affine(above, m), [0.0, 128.0], atol=1e-4)
 
 
 def test_udp_maps_centre_to_pixel_grid_centre_and_corners_to_corners():
-    center, scale = np.array([100.0, 80.0]), np.array([48.0, 64.0])
-    m = warp_matrix(center, scale, 0.0, (48, 64), udp=True)
+    center, box_size = np.array([100.0, 80.0]), np.array([48.0, 64.0])
+    m = warp_matrix(center, box_size, 0.0, (48, 64), udp=True)
     assert np.allclose(apply_affine(center, m), [23.5, 31.5])
-    corner = center - scale / 2
+    corner = center - box_size / 2
     assert np.allclose(apply_affine(corner, m), [0.0, 0.0])
-    assert np.allclose(apply_affine(center + scale / 2, m), [47.0, 63.0])
+    assert np.allclose(apply_affine(center + box_size / 2, m), [47.0, 63.0])
 
 
 @pytest.mark.parametrize("udp", [False, True])
@@ -42,7 +42,7 @@ def test_crop_inverse_round_trip_below_1e_3_px(udp):
         assert np.abs(back - pts).max() < 1e-3
 
 
-def test_bad_scale_is_a_clear_error():
+def test_bad_box_size_is_a_clear_error():
     with pytest.raises(ValueError, match="must be positive"):
         warp_matrix((0, 0), (0.0, 10.0), 0.0, (192, 256))
 

@@ -81,15 +81,15 @@ def test_one_warp_per_crop_equals_flip_then_warp_step_by_step(monkeypatch):
     calls = []
     warp = cv2.warpAffine
     monkeypatch.setattr(cv2, "warpAffine", lambda *a, **k: calls.append(1) or warp(*a, **k))
-    center, scale = np.array([200.0, 150.0]), np.array([150.0, 250.0])
+    center, box_size = np.array([200.0, 150.0]), np.array([150.0, 250.0])
     flips = 0
     for index in range(30):
         calls.clear()
-        s = pipe(image, kpts, vis, center, scale, sample_rng(0, 0, index))
+        s = pipe(image, kpts, vis, center, box_size, sample_rng(0, 0, index))
         assert len(calls) == 1 and s.crop.dtype == np.uint8 and s.crop.shape == (256, 192, 3)
 
         rng = sample_rng(0, 0, index)                            # the same draws, one step at a time
-        img, k, v, c, sc = image, kpts, vis, center, scale
+        img, k, v, c, sc = image, kpts, vis, center, box_size
         if rng.random() < cfg.flip_prob:
             img = np.ascontiguousarray(image[:, ::-1])
             k, v, c = flip_instance(k, v, c, image.shape[1], META.flip_indices)

@@ -1,11 +1,11 @@
-"""Box -> centre/scale (padding, aspect fix, clipping), normalisation and the val crop."""
+"""Box -> centre/size (padding, aspect fix, clipping), normalisation and the val crop."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rtmposelib.data.bbox import center_scale_to_xyxy, fix_aspect_ratio, xywh_to_clipped_xyxy
-from rtmposelib.data.preprocess import MEAN, STD, box_to_center_scale, crop_box, normalize, warp_crop
+from rtmposelib.data.bbox import center_size_to_xyxy, fix_aspect_ratio, xywh_to_clipped_xyxy
+from rtmposelib.data.preprocess import MEAN, STD, box_to_center_size, crop_box, normalize, warp_crop
 
 
 def test_mean_std_are_the_official_rgb_values():
@@ -25,21 +25,21 @@ def test_normalize_swaps_bgr_to_rgb():
         normalize(np.zeros((4, 3), np.uint8))
 
 
-def test_box_to_center_scale_pads_and_fixes_aspect():
-    c, s = box_to_center_scale([10, 20, 100, 100], padding=1.25)
+def test_box_to_center_size_pads_and_fixes_aspect():
+    c, s = box_to_center_size([10, 20, 100, 100], padding=1.25)
     assert c.tolist() == [60, 70] and s.tolist() == [125, 125]
-    c, s = box_to_center_scale([10, 20, 100, 100], padding=1.25, aspect=0.75)
+    c, s = box_to_center_size([10, 20, 100, 100], padding=1.25, aspect=0.75)
     assert s.tolist() == pytest.approx([125, 125 / 0.75])      # w = 0.75 h kept, h grown
-    _, s = box_to_center_scale([0, 0, 40, 200], padding=1.0, aspect=0.75)
+    _, s = box_to_center_size([0, 0, 40, 200], padding=1.0, aspect=0.75)
     assert s.tolist() == pytest.approx([150, 200])             # narrow box: w grown
     with pytest.raises(ValueError, match="non-positive"):
-        box_to_center_scale([0, 0, 0, 10])
+        box_to_center_size([0, 0, 0, 10])
     assert fix_aspect_ratio([30, 40], 0.75).tolist() == [30, 40]
 
 
 def test_clipping_matches_mmpose_parser():
     assert xywh_to_clipped_xyxy([-5, 10, 700, 30], (640, 480)).tolist() == [0, 10, 639, 40]
-    assert center_scale_to_xyxy([5, 5], [4, 2]).tolist() == [3, 4, 7, 6]
+    assert center_size_to_xyxy([5, 5], [4, 2]).tolist() == [3, 4, 7, 6]
 
 
 def test_crop_box_centres_the_box():

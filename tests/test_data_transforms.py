@@ -29,13 +29,13 @@ def test_truncnorm_matches_scipy():
 
 def _draws(cfg, n=4000, seed=1):
     rng = np.random.default_rng(seed)
-    center, scale = np.array([100.0, 200.0]), np.array([50.0, 80.0])
-    out = [random_bbox_transform(center, scale, rng, shift_factor=cfg.shift_factor, shift_prob=cfg.shift_prob,
+    center, box_size = np.array([100.0, 200.0]), np.array([50.0, 80.0])
+    out = [random_bbox_transform(center, box_size, rng, shift_factor=cfg.shift_factor, shift_prob=cfg.shift_prob,
                                  scale_factor=cfg.scale_factor, scale_prob=cfg.scale_prob,
                                  rotate_factor=cfg.rotate_factor, rotate_prob=cfg.rotate_prob)
            for _ in range(n)]
-    shift = np.array([(c - center) / scale for c, _, _ in out])
-    factor = np.array([s[0] / scale[0] for _, s, _ in out])
+    shift = np.array([(c - center) / box_size for c, _, _ in out])
+    factor = np.array([s[0] / box_size[0] for _, s, _ in out])
     rot = np.array([r for _, _, r in out])
     return shift, factor, rot
 

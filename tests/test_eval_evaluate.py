@@ -153,8 +153,8 @@ def _gt_in_detection_crops(dataset, ann_file):
             kp, vis = np.zeros((17, 2)), np.zeros(17)
         else:
             raw = np.asarray(best["keypoints"], np.float64).reshape(17, 3)
-            scale = fix_aspect_ratio(inst.scale * 1.25, 192 / 256)              # as the val-time crop
-            kp = image_to_crop(raw[None, :, :2], inst.center, scale, (192, 256))[0]
+            box_size = fix_aspect_ratio(inst.scale * 1.25, 192 / 256)           # as the val-time crop
+            kp = image_to_crop(raw[None, :, :2], inst.center, box_size, (192, 256))[0]
             vis = (raw[:, 2] > 0).astype(np.float32)
         t = CODEC.encode(kp[None], vis[None])
         xs.append(t["target_x"][0])

@@ -92,11 +92,11 @@ def test_runner_matches_reference_pipeline(tiny, synth_scene):
     codec = SimCCCodec(input_size=SIZE, sigma=simcc_sigma(SIZE))
     ref_k, ref_s = [], []
     for x0, y0, x1, y1 in boxes:
-        inp, center, scale, _ = crop_box(image, [x0, y0, x1 - x0, y1 - y0], SIZE)
+        inp, center, box_size, _ = crop_box(image, [x0, y0, x1 - x0, y1 - y0], SIZE)
         with torch.no_grad():
             sx, sy = model(torch.from_numpy(inp)[None])
         k, s = codec.decode(sx.numpy(), sy.numpy())
-        ref_k.append(crop_to_image(k, center[None], scale[None], SIZE)[0])
+        ref_k.append(crop_to_image(k, center[None], box_size[None], SIZE)[0])
         ref_s.append(s[0])
     for p in (path, path_dec):                      # numpy decode and decode-in-graph agree
         kpts, scores = OrtPoseRunner(p, input_size=SIZE)(image, boxes)

@@ -50,7 +50,7 @@ def test_keypoints_back_in_image_pixels_with_rescoring():
     np.testing.assert_allclose(poses.keypoint_scores, 0.8, rtol=1e-5)        # min of the two maxima
     np.testing.assert_allclose(poses.scores, [0.4, 0.8], rtol=1e-5)           # box x mean kpt score
     # padded (1.25) and aspect-fixed (w/h = 0.75) box: 100x160 -> 125x200 -> 150x200
-    np.testing.assert_allclose(poses.scales[0], [150, 200])
+    np.testing.assert_allclose(poses.box_sizes[0], [150, 200])
     assert poses.areas[0] == pytest.approx(150 * 200)
     assert pipe.timings["pose"] > 0
 

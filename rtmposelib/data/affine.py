@@ -1,4 +1,4 @@
-"""The top-down affine warp: box (centre, scale, rotation) -> fixed-size crop, and its inverse.
+"""The top-down affine warp: box (centre, size, rotation) -> fixed-size crop, and its inverse.
 
 Two conventions, as MMPose's ``TopdownAffine`` (docs/official-behaviour.md "Training recipe"):
 
@@ -19,17 +19,17 @@ import cv2
 import numpy as np
 
 
-def warp_matrix(center, scale, rotation: float, output_size: tuple[int, int], *,
+def warp_matrix(center, box_size, rotation: float, output_size: tuple[int, int], *,
                 udp: bool = False) -> np.ndarray:
-    """2x3 affine matrix image px -> crop px for a box (centre (2,), scale (w, h)) and rotation (deg).
+    """2x3 affine matrix image px -> crop px for a box (centre (2,), size (w, h)) and rotation (deg).
 
     output_size: crop (w, h) pixels.
     """
     cx, cy = (float(v) for v in np.asarray(center).reshape(2))
-    sw, sh = (float(v) for v in np.asarray(scale).reshape(2))
+    sw, sh = (float(v) for v in np.asarray(box_size).reshape(2))
     out_w, out_h = output_size
     if not (sw > 0 and sh > 0):
-        raise ValueError(f"box scale (w, h) = {(sw, sh)} must be positive")
+        raise ValueError(f"box size (w, h) = {(sw, sh)} must be positive")
     theta = math.radians(rotation)
     cos, sin = math.cos(theta), math.sin(theta)
     if udp:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from rtmposelib.data.affine import warp_image, warp_matrix
-from rtmposelib.data.bbox import box_to_center_scale, fix_aspect_ratio
+from rtmposelib.data.bbox import box_to_center_size, fix_aspect_ratio
 
-__all__ = ["MEAN", "STD", "normalize", "normalize_crop", "box_to_center_scale", "fix_aspect_ratio", "warp_crop",
+__all__ = ["MEAN", "STD", "normalize", "normalize_crop", "box_to_center_size", "fix_aspect_ratio", "warp_crop",
            "crop_box", "preprocess_boxes"]
 
 MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)   # RGB order, 0..255 pixel values
@@ -32,14 +32,14 @@ def normalize(crop_bgr: np.ndarray) -> np.ndarray:
     return out
 
 
-def warp_crop(image: np.ndarray, center, scale, input_size: tuple[int, int], rotation: float = 0.0,
+def warp_crop(image: np.ndarray, center, box_size, input_size: tuple[int, int], rotation: float = 0.0,
               *, udp: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Crop a box out of an image: returns (crop (h, w, C) same dtype, 2x3 matrix image px -> crop px).
 
-    center: (2,) image px; scale: box (w, h) image px, used as given (aspect-fix it first);
+    center: (2,) image px; box_size: box (w, h) image px, used as given (aspect-fix it first);
     input_size: crop (w, h); rotation: degrees.
     """
-    matrix = warp_matrix(center, scale, rotation, input_size, udp=udp)
+    matrix = warp_matrix(center, box_size, rotation, input_size, udp=udp)
     return warp_image(image, matrix, input_size), matrix
 
 
@@ -47,11 +47,11 @@ def crop_box(image: np.ndarray, xywh, input_size: tuple[int, int], *, padding: f
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The whole val-time preprocessing of one COCO box.
 
-    Returns (input (3, h, w) float32 normalised RGB, centre (2,), scale (w, h) aspect-fixed, matrix 2x3).
+    Returns (input (3, h, w) float32 normalised RGB, centre (2,), box size (w, h) aspect-fixed, matrix 2x3).
     """
-    center, scale = box_to_center_scale(xywh, padding=padding, aspect=input_size[0] / input_size[1])
-    crop, matrix = warp_crop(image, center, scale, input_size)
-    return normalize(crop), center, scale, matrix
+    center, box_size = box_to_center_size(xywh, padding=padding, aspect=input_size[0] / input_size[1])
+    crop, matrix = warp_crop(image, center, box_size, input_size)
+    return normalize(crop), center, box_size, matrix
 
 
 def normalize_crop(crop_bgr: np.ndarray, *, bgr_to_rgb: bool = True) -> np.ndarray:
@@ -68,7 +68,7 @@ def normalize_crop(crop_bgr: np.ndarray, *, bgr_to_rgb: bool = True) -> np.ndarr
 def preprocess_boxes(image_bgr: np.ndarray, boxes_xyxy: np.ndarray, *, input_size: tuple[int, int],
                      bgr_to_rgb: bool = True, bbox_padding: float = 1.25
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crops for every box: (batch (N, 3, h, w) float32, centers (N, 2), scales (N, 2) image px).
+    """Crops for every box: (batch (N, 3, h, w) float32, centers (N, 2), box_sizes (N, 2) image px).
 
     image_bgr: (H, W, 3) uint8 as cv2.imread gives. boxes_xyxy: (N, 4) image px. input_size: (w, h).
     Each box is padded by ``bbox_padding``, aspect-fixed to w/h and warped bilinearly (no rotation).
@@ -80,13 +80,13 @@ def preprocess_boxes(image_bgr: np.ndarray, boxes_xyxy: np.ndarray, *, input_siz
     w, h = input_size
     batch = np.zeros((len(boxes), 3, h, w), np.float32)
     centers = np.zeros((len(boxes), 2), np.float32)
-    scales = np.zeros((len(boxes), 2), np.float32)
+    box_sizes = np.zeros((len(boxes), 2), np.float32)
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         if not (x1 > x0 and y1 > y0):
             raise ValueError(f"box {i} {boxes[i].tolist()} has zero or negative area (xyxy expected)")
-        center, scale = box_to_center_scale(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
-                                            padding=bbox_padding, aspect=w / h)
-        crop, _ = warp_crop(image_bgr, center, scale, (w, h))
+        center, box_size = box_to_center_size(np.array([x0, y0, x1 - x0, y1 - y0], np.float32),
+                                              padding=bbox_padding, aspect=w / h)
+        crop, _ = warp_crop(image_bgr, center, box_size, (w, h))
         batch[i] = normalize_crop(crop, bgr_to_rgb=bgr_to_rgb)
-        centers[i], scales[i] = center, scale
-    return batch, centers, scales
+        centers[i], box_sizes[i] = center, box_size
+    return batch, centers, box_sizes

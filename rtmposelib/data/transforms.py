@@ -43,7 +43,7 @@ def half_body(keypoints: np.ndarray, visible: np.ndarray, upper_ids, lower_ids, 
 
     Eligible with >= min_total visible keypoints, then applied with ``prob``. Upper is preferred with
     ``upper_prob`` when both halves have enough points (upper >= 2, lower >= 3). Returns
-    (centre = mean of the chosen points, scale = (max - min) * padding), image px, not aspect-fixed.
+    (centre = mean of the chosen points, box size = (max - min) * padding), image px, not aspect-fixed.
     """
     if visible.sum() < min_total or rng.random() > prob:
         return None
@@ -60,20 +60,20 @@ def half_body(keypoints: np.ndarray, visible: np.ndarray, upper_ids, lower_ids, 
         chosen = upper if prefer_upper else lower
     pts = keypoints[chosen]
     center = pts.mean(axis=0).astype(np.float32)
-    scale = ((pts.max(axis=0) - pts.min(axis=0)) * padding).astype(np.float32)
-    if scale.max() <= 0:                                   # coincident points: no box to crop
+    box_size = ((pts.max(axis=0) - pts.min(axis=0)) * padding).astype(np.float32)
+    if box_size.max() <= 0:                                # coincident points: no box to crop
         return None
-    return center, scale
+    return center, box_size
 
 
-def random_bbox_transform(center: np.ndarray, scale: np.ndarray, rng: np.random.Generator, *,
+def random_bbox_transform(center: np.ndarray, box_size: np.ndarray, rng: np.random.Generator, *,
                           shift_factor: float, shift_prob: float, scale_factor: tuple[float, float],
                           scale_prob: float, rotate_factor: float, rotate_prob: float
                           ) -> tuple[np.ndarray, np.ndarray, float]:
-    """RandomBBoxTransform: (centre, scale, rotation in degrees) after the random shift/scale/rotate.
+    """RandomBBoxTransform: (centre, box size, rotation in degrees) after the random shift/scale/rotate.
 
     t ~ truncnorm(-1, 1) four times (x shift, y shift, scale, rotation):
-    centre += t_xy * shift_factor * scale (with shift_prob); scale *= mid + t * half_range of
+    centre += t_xy * shift_factor * box_size (with shift_prob); box_size *= mid + t * half_range of
     scale_factor (with scale_prob); rotation = t * rotate_factor (with rotate_prob), else 0.
     """
     t = truncnorm(rng, 4)
@@ -81,8 +81,8 @@ def random_bbox_transform(center: np.ndarray, scale: np.ndarray, rng: np.random.
     lo, hi = scale_factor
     factor = t[2] * (hi - lo) * 0.5 + (hi + lo) * 0.5 if rng.random() < scale_prob else 1.0
     rotation = float(t[3] * rotate_factor) if rng.random() < rotate_prob else 0.0
-    center = (center + offset * scale).astype(np.float32)
-    return center, (scale * factor).astype(np.float32), rotation
+    center = (center + offset * box_size).astype(np.float32)
+    return center, (box_size * factor).astype(np.float32), rotation
 
 
 def hsv_jitter(image: np.ndarray, gains: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:

@@ -251,7 +251,7 @@ def instance_oks(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, area: fl
 
 def val_predictions(results_root: str | Path, scale: str) -> pd.DataFrame:
     """The final roadmap model on every val instance (ground-truth boxes, the run's flip test): one row
-    per instance with its image, box (center, scale, image px), predicted and true keypoints ((K, 2)
+    per instance with its image, box (center and size, image px), predicted and true keypoints ((K, 2)
     arrays), visibility and OKS against its own ground truth."""
     import torch
 

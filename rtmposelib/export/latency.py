@@ -91,12 +91,12 @@ def scene(n_people: int, *, size: tuple[int, int] = (640, 480), seed: int = 0
 def _torch_end_to_end(model, runner: OrtPoseRunner, image, boxes, device) -> Callable[[], object]:
     """Same numpy pre/post-processing as the ORT runner, with the torch model in the middle."""
     def step():
-        batch, centers, scales = preprocess_boxes(image, boxes, input_size=runner.input_size,
+        batch, centers, box_sizes = preprocess_boxes(image, boxes, input_size=runner.input_size,
                                                   bgr_to_rgb=runner.bgr_to_rgb)
         with torch.inference_mode():
             sx, sy = model(torch.from_numpy(batch).to(device))
         kpts, scores = runner.codec.decode(sx.cpu().numpy(), sy.cpu().numpy())
-        return crop_to_image(kpts, centers, scales, runner.input_size), scores
+        return crop_to_image(kpts, centers, box_sizes, runner.input_size), scores
     return step
 
 

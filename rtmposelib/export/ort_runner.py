@@ -159,11 +159,11 @@ class OrtPoseRunner:
 
     def __call__(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Poses of the people in ``boxes_xyxy``: (keypoints (N, K, 2) image px, scores (N, K))."""
-        batch, centers, scales = self.preprocess(image_bgr, boxes_xyxy)
+        batch, centers, box_sizes = self.preprocess(image_bgr, boxes_xyxy)
         if len(batch) == 0:
             return np.zeros((0, 0, 2), np.float32), np.zeros((0, 0), np.float32)
         keypoints, scores = self.decode(self.run(batch))
-        return crop_to_image(keypoints, centers, scales, self.input_size), scores
+        return crop_to_image(keypoints, centers, box_sizes, self.input_size), scores
 
 
 def _argmax_points(outputs: tuple[np.ndarray, ...], kind: str, input_w: int) -> np.ndarray:

@@ -31,7 +31,7 @@ class Poses:
 
     keypoints (N, K, 2) float32; keypoint_scores (N, K); boxes (N, 4) xyxy the crops were made from;
     box_scores (N,); scores (N,) float64 instance scores (box score x mean keypoint score > 0.2);
-    centers / scales (N, 2) the padded aspect-fixed crop boxes; areas (N,) = S_w * S_h.
+    centers / box_sizes (N, 2) the padded aspect-fixed crop boxes (centre, (w, h)); areas (N,) = w * h.
     """
 
     keypoints: np.ndarray
@@ -40,7 +40,7 @@ class Poses:
     box_scores: np.ndarray
     scores: np.ndarray
     centers: np.ndarray
-    scales: np.ndarray
+    box_sizes: np.ndarray
     areas: np.ndarray
 
     @classmethod
@@ -161,14 +161,14 @@ class TopdownPipeline:
         if len(boxes) == 0:
             return Poses.empty(k)
         t0 = time.perf_counter()
-        batch, centers, scales = self.crops(image_bgr, boxes)
+        batch, centers, box_sizes = self.crops(image_bgr, boxes)
         t1 = time.perf_counter()
         keypoints, kpt_scores = self._infer(batch)
         t2 = time.perf_counter()
-        keypoints = crop_to_image(keypoints, centers, scales, self.input_size)
+        keypoints = crop_to_image(keypoints, centers, box_sizes, self.input_size)
         poses = Poses(keypoints, kpt_scores.astype(np.float32), boxes, box_scores,
-                      rescore(box_scores, kpt_scores), centers, scales,
-                      (scales[:, 0] * scales[:, 1]).astype(np.float32))
+                      rescore(box_scores, kpt_scores), centers, box_sizes,
+                      (box_sizes[:, 0] * box_sizes[:, 1]).astype(np.float32))
         if nms and self.pose_nms_thr is not None and len(poses) > 1:
             from rtmposelib.eval.oks_nms import oks_nms
             kpts3 = np.concatenate([poses.keypoints, poses.keypoint_scores[..., None]], axis=-1)
@@ -183,7 +183,7 @@ class TopdownPipeline:
 
     def crops(self, image_bgr: np.ndarray, boxes: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(batch (N, 3, h, w) float32 normalised RGB, centers (N, 2), scales (N, 2)) image px."""
+        """(batch (N, 3, h, w) float32 normalised RGB, centers (N, 2), box_sizes (N, 2)) image px."""
         return preprocess_boxes(image_bgr, boxes, input_size=self.input_size, bbox_padding=self.bbox_padding)
 
     def _infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
