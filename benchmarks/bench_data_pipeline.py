@@ -224,7 +224,7 @@ def main() -> None:
 
     def crop_only(i: int) -> None:
         inst = dataset.instances[i % n]
-        crop, _ = warp_crop(dataset.load_image(inst), inst.center, inst.scale * 1.25, dataset.input_size)
+        crop, _ = warp_crop(dataset.load_image(inst), inst.center, inst.box_size * 1.25, dataset.input_size)
         normalize(crop)
 
     our_rates, ref_rates, peer_rows, acc, totals = [], [], [], {}, []

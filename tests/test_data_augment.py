@@ -60,7 +60,7 @@ def test_weak_stage_never_shifts_and_val_affine_is_exact():
         s = pipe(image, kpts, vis, np.array([200.0, 150.0]), np.array([150.0, 250.0]), sample_rng(0, 0, index))
         assert np.allclose(s.center, [200.0, 150.0])
     v = topdown_affine(image, kpts, vis, np.array([200.0, 150.0]), np.array([150.0, 250.0]), (192, 256))
-    assert np.allclose(v.scale, [187.5, 250.0])                  # aspect fixed to 0.75
+    assert np.allclose(v.box_size, [187.5, 250.0])                  # aspect fixed to 0.75
     assert np.allclose(v.keypoints[8], (kpts[8] - [200, 150]) * 192 / 187.5 + [96, 128], atol=1e-4)
 
 

@@ -63,9 +63,9 @@ def test_val_targets_decode_back_to_ground_truth(shared_data):
     for i in range(len(ds)):
         item, inst = ds[i], ds.instances[i]
         kp, _ = CODEC.decode(item["target_x"][None], item["target_y"][None])
-        img = crop_to_image(kp, item["center"][None], item["scale"][None], (192, 256))[0]
+        img = crop_to_image(kp, item["center"][None], item["box_size"][None], (192, 256))[0]
         vis = inst.visible > 0
-        scale_px = item["scale"][0] / 192                                  # image px per crop px
+        scale_px = item["box_size"][0] / 192                                  # image px per crop px
         assert np.abs(img[vis] - inst.keypoints[vis]).max() <= 0.25 * scale_px + 1e-3
 
 
@@ -77,9 +77,9 @@ def test_mpii_reader(shared_data):
     rec = json.loads((shared_data / "mpii" / "test_mpii.json").read_text())[1]
     inst = ds.instances[1]
     side = rec["scale"] * 200
-    assert inst.scale.tolist() == pytest.approx([side, side])
+    assert inst.box_size.tolist() == pytest.approx([side, side])
     assert inst.center.tolist() == pytest.approx([rec["center"][0] - 1, rec["center"][1] + 15 / 200 * side - 1])
-    assert ds[1]["scale"].tolist() == pytest.approx([1.25 * side] * 2)
+    assert ds[1]["box_size"].tolist() == pytest.approx([1.25 * side] * 2)
 
 
 # ---- bad input: a tiny COCO root written in tmp_path ----
@@ -134,4 +134,4 @@ def test_deterministic_items_and_epochs(shared_data):
     ds.set_epoch(1)
     assert not torch.equal(a["image"], ds[3]["image"])
     ds.set_augment(None)
-    assert ds[3]["scale"][0] / ds[3]["scale"][1] == pytest.approx(0.75)
+    assert ds[3]["box_size"][0] / ds[3]["box_size"][1] == pytest.approx(0.75)

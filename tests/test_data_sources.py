@@ -17,7 +17,7 @@ def test_synth_source_builds_train_and_val():
     assert train.augment == cfg.aug_stage1 and val.augment is None
     assert len(train) > 0 and len(val) > 0 and train.seed == cfg.train.seed
     item = val[0]
-    assert item["image"].shape == (3, 256, 192) and item["scale"][0] / item["scale"][1] == pytest.approx(0.75)
+    assert item["image"].shape == (3, 256, 192) and item["box_size"][0] / item["box_size"][1] == pytest.approx(0.75)
     det = replace(cfg, data=replace(cfg.data, val_bbox_file="annotations/person_detection_results_val2017.json",
                                     det_score_thr=0.5))
     _, det_val = build_datasets(det)

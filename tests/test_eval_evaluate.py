@@ -138,8 +138,8 @@ def _gt_in_detection_crops(dataset, ann_file):
     anns = [a for a in json.loads(ann_file.read_text())["annotations"] if a["num_keypoints"] > 0]
     xs, ys = [], []
     for inst in dataset.instances:
-        x0, y0 = inst.center - inst.scale / 2
-        x1, y1 = inst.center + inst.scale / 2
+        x0, y0 = inst.center - inst.box_size / 2
+        x1, y1 = inst.center + inst.box_size / 2
 
         def iou(a, x0=x0, y0=y0, x1=x1, y1=y1):
             bx, by, bw, bh = a["bbox"]
@@ -153,7 +153,7 @@ def _gt_in_detection_crops(dataset, ann_file):
             kp, vis = np.zeros((17, 2)), np.zeros(17)
         else:
             raw = np.asarray(best["keypoints"], np.float64).reshape(17, 3)
-            box_size = fix_aspect_ratio(inst.scale * 1.25, 192 / 256)           # as the val-time crop
+            box_size = fix_aspect_ratio(inst.box_size * 1.25, 192 / 256)           # as the val-time crop
             kp = image_to_crop(raw[None, :, :2], inst.center, box_size, (192, 256))[0]
             vis = (raw[:, 2] > 0).astype(np.float32)
         t = CODEC.encode(kp[None], vis[None])

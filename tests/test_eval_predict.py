@@ -31,7 +31,7 @@ class FixedOutputs(nn.Module):
 def dataset(n: int, codec, crop_kp: np.ndarray) -> list[dict]:
     enc = codec.encode(crop_kp[None], np.ones((1, len(crop_kp))))
     return [{"image": torch.zeros(3, 256, 192), "center": np.array([300.0 + i, 200.0]),
-             "scale": np.array([150.0, 200.0]), "bbox_score": 0.8, "image_id": 7 + i, "id": 100 + i,
+             "box_size": np.array([150.0, 200.0]), "bbox_score": 0.8, "image_id": 7 + i, "id": 100 + i,
              **{k: v[0] for k, v in enc.items()}} for i in range(n)]
 
 

@@ -58,7 +58,7 @@ class TopdownSample:
     """One instance after the pipeline.
 
     crop: (h, w, 3) uint8 BGR; keypoints: (K, 2) float32 crop px; visible: (K,) float32;
-    center / scale: the box actually cropped (image px, scale (w, h) aspect-fixed); rotation: degrees;
+    center / box_size: the box actually cropped (image px, box_size (w, h) aspect-fixed); rotation: degrees;
     matrix: 2x3 image px -> crop px (flip included when ``flipped``).
     """
 
@@ -66,13 +66,13 @@ class TopdownSample:
     keypoints: np.ndarray
     visible: np.ndarray
     center: np.ndarray
-    scale: np.ndarray
+    box_size: np.ndarray
     rotation: float
     matrix: np.ndarray
     flipped: bool = False
 
 
-def topdown_affine(image: np.ndarray, keypoints: np.ndarray, visible: np.ndarray, center, scale,
+def topdown_affine(image: np.ndarray, keypoints: np.ndarray, visible: np.ndarray, center, box_size,
                    input_size: tuple[int, int], *, rotation: float = 0.0, udp: bool = False,
                    pre: np.ndarray | None = None) -> TopdownSample:
     """TopdownAffine: fix the box aspect to input w/h, warp the image and move the keypoints.
@@ -80,12 +80,12 @@ def topdown_affine(image: np.ndarray, keypoints: np.ndarray, visible: np.ndarray
     ``pre`` is an optional 2x3 matrix applied to the image before the warp (the folded flip);
     ``keypoints`` must already be in the coordinates after ``pre``.
     """
-    scale = fix_aspect_ratio(scale, input_size[0] / input_size[1])
-    matrix = warp_matrix(center, scale, rotation, input_size, udp=udp)
+    box_size = fix_aspect_ratio(box_size, input_size[0] / input_size[1])
+    matrix = warp_matrix(center, box_size, rotation, input_size, udp=udp)
     image_matrix = matrix if pre is None else compose_affine(matrix, pre)
     crop = warp_image(image, image_matrix, input_size)
     return TopdownSample(crop=crop, keypoints=apply_affine(keypoints, matrix), visible=visible.astype(np.float32),
-                         center=np.asarray(center, dtype=np.float32), scale=scale, rotation=rotation,
+                         center=np.asarray(center, dtype=np.float32), box_size=box_size, rotation=rotation,
                          matrix=image_matrix, flipped=pre is not None)
 
 
@@ -102,9 +102,9 @@ class TopdownAugment:
         self.udp = udp
 
     def __call__(self, image: np.ndarray, keypoints: np.ndarray, visible: np.ndarray, center: np.ndarray,
-                 scale: np.ndarray, rng: np.random.Generator) -> TopdownSample:
+                 box_size: np.ndarray, rng: np.random.Generator) -> TopdownSample:
         """image: (H, W, 3) uint8 BGR (not modified); keypoints (K, 2) image px; visible (K,);
-        center (2,) and scale (w, h) the padded box, image px."""
+        center (2,) and box_size (w, h) the padded box, image px."""
         cfg = self.cfg
         pre = None
         if rng.random() < cfg.flip_prob:
@@ -115,12 +115,12 @@ class TopdownAugment:
             half = half_body(keypoints, visible, self.upper_body_ids, self.lower_body_ids, rng,
                              prob=cfg.half_body_prob)
             if half is not None:
-                center, scale = half
-        center, scale, rotation = random_bbox_transform(
-            center, scale, rng, shift_factor=cfg.shift_factor, shift_prob=cfg.shift_prob,
+                center, box_size = half
+        center, box_size, rotation = random_bbox_transform(
+            center, box_size, rng, shift_factor=cfg.shift_factor, shift_prob=cfg.shift_prob,
             scale_factor=cfg.scale_factor, scale_prob=cfg.scale_prob, rotate_factor=cfg.rotate_factor,
             rotate_prob=cfg.rotate_prob)
-        sample = topdown_affine(image, keypoints, visible, center, scale, self.input_size,
+        sample = topdown_affine(image, keypoints, visible, center, box_size, self.input_size,
                                 rotation=rotation, udp=self.udp, pre=pre)
         crop = sample.crop
         if cfg.hsv_gains is not None:

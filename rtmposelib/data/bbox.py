@@ -31,9 +31,6 @@ def xyxy_to_center_size(xyxy, padding: float = 1.0) -> tuple[np.ndarray, np.ndar
     return center, box_size
 
 
-# the former name, still imported by data/coco.py
-xyxy_to_center_scale = xyxy_to_center_size
-
 
 def fix_aspect_ratio(box_size, aspect: float) -> np.ndarray:
     """Grow the short side so that w / h == aspect: if w > aspect * h then h = w / aspect else w = aspect * h."""

@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 
 from rtmposelib.config import AugmentConfig
 from rtmposelib.data.augment import TopdownAugment, sample_rng, topdown_affine
-from rtmposelib.data.bbox import xywh_to_clipped_xyxy, xyxy_to_center_scale
+from rtmposelib.data.bbox import xywh_to_clipped_xyxy, xyxy_to_center_size
 from rtmposelib.data.image_cache import DecodedImageCache
 from rtmposelib.data.metainfo import MetaInfo
 from rtmposelib.data.person_filter import person_skip_reason
@@ -56,7 +56,7 @@ def load_json(path: str | Path, what: str = "annotation file"):
 
 @dataclass
 class Instance:
-    """One person to crop. center / scale: the unpadded box, image px, scale (w, h)."""
+    """One person to crop. center / box_size: the unpadded box, image px, box_size (w, h)."""
 
     image_path: Path
     image_id: int
@@ -64,7 +64,7 @@ class Instance:
     keypoints: np.ndarray          # (K, 2) float32 image px
     visible: np.ndarray            # (K,) float32 in {0, 1}
     center: np.ndarray             # (2,) float32
-    scale: np.ndarray              # (2,) float32
+    box_size: np.ndarray           # (2,) float32
     bbox_score: float = 1.0
     area: float = 0.0
 
@@ -127,17 +127,17 @@ class TopdownDataset(Dataset):
         index (a combined dataset passes its own position, so repeats differ)."""
         inst = self.instances[index]
         image = self.load_image(inst)
-        center, scale = inst.center, inst.scale * np.float32(self.bbox_padding)
+        center, box_size = inst.center, inst.box_size * np.float32(self.bbox_padding)
         if self._pipeline is not None:
-            sample = self._pipeline(image, inst.keypoints, inst.visible, center, scale,
+            sample = self._pipeline(image, inst.keypoints, inst.visible, center, box_size,
                                     sample_rng(self.seed, self.epoch, index if key is None else key))
         else:
-            sample = topdown_affine(image, inst.keypoints, inst.visible, center, scale, self.input_size,
+            sample = topdown_affine(image, inst.keypoints, inst.visible, center, box_size, self.input_size,
                                     udp=self.udp)
         targets = self.codec.encode(sample.keypoints[None], sample.visible[None])
         item = {key: value[0] for key, value in targets.items()}
         item.update(image=torch.from_numpy(normalize(sample.crop)), keypoints=sample.keypoints,
-                    visible=sample.visible, center=sample.center, scale=sample.scale,
+                    visible=sample.visible, center=sample.center, box_size=sample.box_size,
                     bbox_score=np.float32(inst.bbox_score), image_id=inst.image_id, id=inst.id,
                     area=np.float32(inst.area), bbox=self.input_box(inst))
         return item
@@ -146,7 +146,7 @@ class TopdownDataset(Dataset):
     def input_box(inst: Instance) -> np.ndarray:
         """The instance's unpadded input box (the detection, or the clipped ground-truth box) as
         (4,) float32 ``[x, y, w, h]`` image px; its w x h is the result area the evaluator ranges by."""
-        return np.concatenate([inst.center - inst.scale / 2, inst.scale]).astype(np.float32)
+        return np.concatenate([inst.center - inst.box_size / 2, inst.box_size]).astype(np.float32)
 
     def _check_nonempty(self, source: Path) -> None:
         if not self.instances:
@@ -243,10 +243,10 @@ class TopdownCocoDataset(TopdownDataset):
             area = float(ann["area"])
         else:                                                  # MMPose: 0.53 of the clipped box
             area = max(float((xyxy[2] - xyxy[0]) * (xyxy[3] - xyxy[1])) * 0.53, 1.0)
-        center, scale = xyxy_to_center_scale(xyxy)
+        center, box_size = xyxy_to_center_size(xyxy)
         self.instances.append(Instance(image_path=self.image_dir / img["file_name"], image_id=ann["image_id"],
                                        id=ann["id"], keypoints=keypoints, visible=visible, center=center,
-                                       scale=scale, bbox_score=1.0, area=area))
+                                       box_size=box_size, bbox_score=1.0, area=area))
 
     def _load_detections(self, det_score_thr: float) -> None:
         assert self.bbox_file is not None
@@ -271,9 +271,9 @@ class TopdownCocoDataset(TopdownDataset):
             elif not (w > 0 and h > 0):
                 self.skipped["non_positive_box"] += 1
             elif self._image_ok(img):
-                center, scale = xyxy_to_center_scale([x, y, x + w, y + h])
+                center, box_size = xyxy_to_center_size([x, y, x + w, y + h])
                 self.instances.append(Instance(
                     image_path=self.image_dir / img["file_name"], image_id=det["image_id"],
                     id=len(self.instances), keypoints=np.zeros((k, 2), np.float32),
-                    visible=np.zeros(k, np.float32), center=center, scale=scale,
+                    visible=np.zeros(k, np.float32), center=center, box_size=box_size,
                     bbox_score=float(det["score"]), area=w * h))

@@ -151,7 +151,7 @@ class TopdownMpiiDataset(TopdownDataset):
             head_sizes.append(head)
             self.instances.append(Instance(
                 image_path=path, image_id=int(Path(rec["image"]).stem), id=i, keypoints=joints,
-                visible=visible, center=center, scale=np.array([side, side], np.float32),
+                visible=visible, center=center, box_size=np.array([side, side], np.float32),
                 area=max(side * side * 0.53, 1.0)))
         self.head_sizes = np.asarray(head_sizes, dtype=np.float64)
         self._check_nonempty(self.ann_file)

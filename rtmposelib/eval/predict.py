@@ -2,7 +2,7 @@
 
 For every instance crop: run the model (and, with ``flip_indices``, the horizontally flipped crop,
 flipped back and averaged 0.5 / 0.5 on the raw outputs -- docs/official-behaviour.md "SimCC codec"), decode with the
-codec, map the crop keypoints to the image with the sample's ``center`` and box size (key ``scale``; no
+codec, map the crop keypoints to the image with the sample's ``center`` and ``box_size`` (no
 rotation at test time), and rescore the instance as MMPose's ``score_mode='bbox_keypoint'``: box score x mean of
 the keypoint scores above 0.2 (0 when none is). The OKS-NMS per image happens in
 :func:`rtmposelib.eval.coco_eval.coco_keypoint_eval`, where MMPose does it; each result carries the
@@ -63,14 +63,14 @@ def results_from_outputs(outputs, batch: dict, *, codec) -> list[dict]:
     """Decode one batch of raw outputs (numpy) into COCO keypoint results in image pixels.
 
     outputs: (simcc_x (B, K, Wb), simcc_y (B, K, Hb)) for a SimCC codec, heatmaps (B, K, Hh, Wh) for a
-    heatmap codec; batch: the collated samples (``center``, ``scale`` = box size, ``image_id``, optionally
+    heatmap codec; batch: the collated samples (``center``, ``box_size``, ``image_id``, optionally
     ``bbox_score``, ``id``, ``category_id``, ``bbox`` (B, 4) xywh input boxes).
     """
     if isinstance(codec, SimCCCodec):
         keypoints, scores = codec.decode(*outputs)
     else:
         keypoints, scores = codec.decode(outputs)
-    center, box_size = np.asarray(batch["center"]), np.asarray(batch["scale"])
+    center, box_size = np.asarray(batch["center"]), np.asarray(batch["box_size"])
     keypoints = crop_to_image(keypoints, center, box_size, codec.input_size)
     n = len(keypoints)
     bbox_scores = np.asarray(batch.get("bbox_score", np.ones(n)), np.float64).reshape(n)
@@ -104,7 +104,7 @@ def predict(model: nn.Module, dataset: Samples, *, codec, flip_indices: Sequence
     """COCO keypoint results (image pixels, official rescoring) for every instance of ``dataset``.
 
     model: returns (simcc_x, simcc_y) or heatmaps for images (B, 3, H, W); dataset: indexable samples
-    with ``image`` (3, H, W) float32 tensor, ``center``, ``scale`` (box size), ``image_id`` (and ``bbox_score``,
+    with ``image`` (3, H, W) float32 tensor, ``center``, ``box_size``, ``image_id`` (and ``bbox_score``,
     ``id``); flip_indices: enables the flip test. The model is put in eval mode; with ``fuse`` a model
     with BatchNorm runs as its folded channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`,
     same outputs up to float rounding).

@@ -268,10 +268,10 @@ def val_predictions(results_root: str | Path, scale: str) -> pd.DataFrame:
     rows = []
     for inst, res in zip(val.instances, preds):
         kpts = np.asarray(res["keypoints"], float).reshape(-1, 3)
-        area = inst.area or float(np.prod(inst.scale))
+        area = inst.area or float(np.prod(inst.box_size))
         rows.append({"id": inst.id, "image_id": inst.image_id, "image_path": str(inst.image_path),
                      "file": inst.image_path.name, "center_x": float(inst.center[0]), "center_y": float(inst.center[1]),
-                     "box_w": float(inst.scale[0]), "box_h": float(inst.scale[1]),
+                     "box_w": float(inst.box_size[0]), "box_h": float(inst.box_size[1]),
                      "oks": instance_oks(kpts[:, :2], inst.keypoints, inst.visible, area, meta.sigmas),
                      "pred": kpts[:, :2], "gt": np.asarray(inst.keypoints, float), "visible": inst.visible > 0})
     return pd.DataFrame(rows)

@@ -185,7 +185,7 @@ def predict_resumable(onnx_path: str | Path, dataset, *, codec, flip_indices, lo
                 k += 1
             samples = [dataset[i] for i in indices]
             batch = {key: np.asarray([np.asarray(s[key]) for s in samples]) for key in
-                     ("center", "scale", "image_id", "bbox_score", "id", "category_id") if key in samples[0]}
+                     ("center", "box_size", "image_id", "bbox_score", "id", "category_id") if key in samples[0]}
             crops = np.stack([np.asarray(s["image"], np.float32) for s in samples])
             t0 = time.perf_counter()
             plain = tuple(session.run(None, {input_name: crops}))
