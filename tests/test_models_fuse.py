@@ -2,6 +2,8 @@
 with non-trivial BatchNorm statistics, and leaves the source model untouched."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from torch import nn
@@ -54,6 +56,21 @@ def test_fused_model_matches_unfused_logits(name):
     assert 1.0 < max(r.abs().max().item() for r in ref) < 50.0     # logits are O(1), not trivially small
     for r, o in zip(ref, got):
         assert o.shape == r.shape and o.is_contiguous()
+        assert (o - r).abs().max().item() <= 1e-4
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("c++") is None and shutil.which("g++") is None,
+                    reason="torch.compile's CPU backend needs a C++ compiler")
+def test_compiled_frozen_model_matches_unfused_logits():
+    """compile=True (Inductor with frozen weights, conv + activation fused by oneDNN) keeps the outputs."""
+    torch.manual_seed(0)
+    model = _randomise(build_model(PRESETS["rtmpose-t"].model).eval())
+    x = torch.randn(1, 3, 256, 192, generator=torch.Generator().manual_seed(1))
+    ref = _outputs(model, x)
+    got = _outputs(fuse_for_inference(model, compile=True), x)
+    for r, o in zip(ref, got):
+        assert o.shape == r.shape
         assert (o - r).abs().max().item() <= 1e-4
 
 
