@@ -37,14 +37,25 @@ class InferenceModel(nn.Module):
     wrapped model's outputs. Call it under ``torch.inference_mode()`` (:func:`fuse_for_inference`
     turns gradients off, but inference mode also skips autograd's version counting)."""
 
-    def __init__(self, model: nn.Module, *, channels_last: bool) -> None:
+    def __init__(self, model: nn.Module, *, channels_last: bool, frozen_compile: bool = False) -> None:
         super().__init__()
         self.model = model
         self.channels_last = channels_last
+        self.frozen_compile = frozen_compile          # model is torch.compile-d: compile with frozen weights
+        self._compiled_shapes: set[tuple[int, ...]] = set()
 
     def forward(self, images: torch.Tensor):
         if self.channels_last and images.ndim == 4:
             images = images.contiguous(memory_format=torch.channels_last)
+        shape = tuple(images.shape)
+        if self.frozen_compile and shape not in self._compiled_shapes:
+            # Inductor compiles at the first call of each input shape and reads ``freezing`` then, from its
+            # global config (torch.compile's ``options`` do not reach that switch): set for that call only
+            from torch._inductor import config as inductor_config
+            with inductor_config.patch(freezing=True):
+                out = self.model(images)
+            self._compiled_shapes.add(shape)
+            return out
         return self.model(images)
 
 
@@ -108,5 +119,5 @@ def fuse_for_inference(model: nn.Module, *, channels_last: bool = True,
         fused = fused.to(memory_format=torch.channels_last)
     if compile:
         # torch.compile of a module returns a module (OptimizedModule); its stub promises only a callable
-        fused = cast(nn.Module, torch.compile(fused, options={"freezing": True}))
-    return InferenceModel(fused, channels_last=channels_last).eval()
+        fused = cast(nn.Module, torch.compile(fused))
+    return InferenceModel(fused, channels_last=channels_last, frozen_compile=compile).eval()
