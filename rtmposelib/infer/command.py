@@ -48,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotate", default="mp4", choices=("mp4", "gif", "none"))
     parser.add_argument("--max-frames", type=int, default=None)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch pose model: torch.compile it with frozen weights (compiles on first use)")
     parser.add_argument("--out", default="demo_out", help="output folder")
 
 
@@ -133,11 +135,13 @@ def build_pose(spec: str, *, preset_name: str):
 def run(args: argparse.Namespace) -> int:
     from rtmposelib.codecs import build_codec
     from rtmposelib.data.metainfo import get_metainfo
-    from rtmposelib.infer.topdown import TopdownPipeline
+    from rtmposelib.infer.topdown import PoseRunner, TopdownPipeline
     from rtmposelib.infer.tracker import PoseTracker
     from rtmposelib.infer.video import run_demo
 
     pose, cfg = build_pose(args.pose, preset_name=args.preset)
+    if args.compile and not isinstance(pose, (str, Path)):
+        pose = PoseRunner(pose, input_size=cfg.codec.input_size, device=args.device, compile=True)
     detector = build_detector(args.det, score_thr=args.det_thr, ann_file=args.ann)
     pipeline = TopdownPipeline(pose, detector, metainfo=get_metainfo(args.dataset),
                                codec=build_codec(cfg.codec), flip_test=args.flip, device=args.device)

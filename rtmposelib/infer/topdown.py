@@ -75,11 +75,13 @@ class PoseRunner:
     pose: a torch module (SimCC: (simcc_x, simcc_y); heatmap: heatmaps), an
     :class:`~rtmposelib.export.ort_runner.OrtPoseRunner`, or a path to a .onnx file. A torch module
     runs under ``torch.inference_mode``; with ``fuse`` and BatchNorm in it, as its folded
-    channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`; ``pose`` is left as it is).
+    channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`; ``pose`` is left as it is);
+    with ``compile``, that copy is also ``torch.compile``-d with frozen weights (each new batch size
+    compiles once).
     """
 
     def __init__(self, pose, *, input_size: tuple[int, int], device: str = "cpu", threads: int = 1,
-                 codec=None, fuse: bool = True) -> None:
+                 codec=None, fuse: bool = True, compile: bool = False) -> None:
         if isinstance(pose, (str, Path)):
             from rtmposelib.export.ort_runner import OrtPoseRunner
             pose = OrtPoseRunner(pose, input_size=input_size, threads=threads, codec=codec)
@@ -92,8 +94,8 @@ class PoseRunner:
             assert isinstance(pose, nn.Module)
             pose.eval().to(device)
             from rtmposelib.models.fuse import fuse_for_inference, has_batchnorm
-            if fuse and has_batchnorm(pose):
-                self.model = fuse_for_inference(pose)
+            if compile or (fuse and has_batchnorm(pose)):
+                self.model = fuse_for_inference(pose, compile=compile)
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         if self.is_onnx:
