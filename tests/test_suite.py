@@ -6,20 +6,15 @@ import os
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
+from tiny_notebook import write_notebook
 
 from rtmposelib.suite.plan import Entry
 from rtmposelib.suite.runner import run_suite, scrub_paths, select
 
 
 def _notebook(path, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('out_dir = "."\nscale = "smoke"\nresults_root = "."\nvalue = 1.0\nfail = False')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+    write_notebook(path, body, extra_parameters="fail = False")
 
 
 # kept import-light (json only) so that each execution costs little more than a kernel start

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
+from tiny_notebook import write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,12 +36,7 @@ pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"value": value, "st
 
 
 def _notebook(path: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('out_dir = "."\nscale = "smoke"\nresults_root = "."\nvalue = 1.0')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(BODY)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+    write_notebook(path, BODY)
 
 
 def _suite(args: list[str]) -> subprocess.Popen:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-import nbformat
 import pytest
+from tiny_notebook import write_notebook
 
 from rtmposelib.suite.plan import Entry
 from rtmposelib.suite.runner import RUN_LOG, run_suite
@@ -24,12 +24,7 @@ def nbdir(tmp_path, monkeypatch):
     monkeypatch.setattr("rtmposelib.suite.runner.source_digest", lambda *_: "fixed-source")
     d = tmp_path / "notebooks"
     d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('out_dir = "."\nscale = "smoke"\nresults_root = "."\nvalue = 1.0')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(BODY)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, d / "work.ipynb")
+    write_notebook(d / "work.ipynb", BODY)
     return d
 
 
