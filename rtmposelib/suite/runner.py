@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -155,6 +156,16 @@ def _kernel_manager_class(run_dir: Path, log: IO[str]) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     class RunKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            # Unix sockets rather than TCP ports where there are Unix sockets: TCP ports are picked free and
+            # bound later by the kernel, so two processes starting kernels at once (two suites, a suite
+            # beside JupyterLab) can be handed the same port and a client then waits forever on a kernel
+            # that is not its own; a socket path is unique
+            if os.name == "posix":
+                kw.setdefault("transport", "ipc")
+                kw.setdefault("ip", os.path.join(tempfile.gettempdir(), f"rtmpose-kernel-{uuid.uuid4().hex[:12]}"))
+            super().__init__(**kw)
+
         # jupyter_client types start_kernel as KernelManager's synchronous one; AsyncKernelManager's is a
         # coroutine function, as here
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
