@@ -232,13 +232,12 @@ def _execute(entry: Entry, *, scale: str, notebooks_dir: Path, run_dir: Path, re
     finally:   # also on Ctrl-C: the executed notebook and every text record the notebook wrote, scrubbed
         with _KERNELS_LOCK:
             _KERNELS.pop(str(run_dir), None)
-        executed = Path(scratch)
+        executed, notebook = Path(scratch), run_dir / f"{entry.notebook}.ipynb"
         if executed.stat().st_size:
-            (run_dir / f"{entry.notebook}.ipynb").write_text(scrub_paths(executed.read_text(errors="replace"),
-                                                                         tokens))
+            notebook.write_text(scrub_paths(executed.read_text(errors="replace"), tokens))
         executed.unlink(missing_ok=True)
-        for f in run_dir.rglob("*"):
-            if f.suffix in TEXT_SUFFIXES and f.is_file():
+        for f in run_dir.rglob("*"):                   # the records the notebook wrote (its copy is done)
+            if f.suffix in TEXT_SUFFIXES and f.is_file() and f != notebook:
                 f.write_text(scrub_paths(f.read_text(errors="replace"), tokens))
     if status == "ok" and not (run_dir / "metrics.json").is_file():
         status, error = "failed", f"{entry.notebook}.ipynb finished without writing metrics.json"
