@@ -1,5 +1,6 @@
 """PyTorch inference against the official code: our inference model (conv+BN folded, channels_last,
-``torch.inference_mode``) against MMPose 1.3.2's eager RTMPose, same weights, same input, one run.
+convolutions prepacked for oneDNN with SiLU fused, ``torch.inference_mode``) against MMPose 1.3.2's
+eager RTMPose, same weights, same input, one run.
 
 Both sides run batch 1, one thread, a (1, 3, 256, 192) input. The official side is
 ``peer_torch_inference.py`` in the MMPose peer environment (``--peer-python``, or the environment
@@ -8,8 +9,9 @@ machine noise hits both alike. The weights are one random RTMPose per size (with
 statistics, so folding has something to fold) saved under the official key names and loaded by
 MMPose with ``strict=True``; the outputs of the two sides are compared before timing.
 
-Printed per size: median ms of ours (folded), ours unfolded (our eager model, for reference), MMPose
-eager, and MMPose / ours (> 1: ours is faster); plus one ``RESULT {json}`` line each.
+Printed per size: median ms of ours (the default inference model), ours folded but not prepacked and
+ours unfolded (our eager model: both for reference), MMPose eager, and MMPose / ours (> 1: ours is
+faster); plus one ``RESULT {json}`` line each.
 
     python benchmarks/bench_torch_inference.py --peer-python <peer venv>/bin/python \
         [--variants t,s,m,l --rounds 5 --runs 20 --warmup 5] [--compile]
@@ -123,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                 peer.ask(cmd="outputs", variant=v, input=str(Path(tmp) / "x.npy"), out=str(Path(tmp) / "o.npz"))
                 theirs = np.load(Path(tmp) / "o.npz")
                 fused = fuse_for_inference(model)
-                sides = {"ours": fused, "ours_unfolded": model}
+                sides = {"ours": fused, "ours_folded": fuse_for_inference(model, prepack=False),
+                         "ours_unfolded": model}
                 if args.compile:
                     sides["ours_compiled"] = fuse_for_inference(model, compile=True)
                 diffs = {}
@@ -156,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# PyTorch inference, batch 1, 1 thread, 1x3x256x192; {args.rounds} alternating rounds x "
           f"{args.runs} calls per side; median ms")
     compiled_head = f" {'compiled':>9} {'MMPose/compiled':>16}" if args.compile else ""
-    print(f"# {'size':>4} {'ours':>8} {'unfolded':>9} {'MMPose':>8} {'MMPose/ours':>12} {'max|dlogit|':>12}"
-          + compiled_head)
+    print(f"# {'size':>4} {'ours':>8} {'folded':>8} {'unfolded':>9} {'MMPose':>8} {'MMPose/ours':>12} "
+          f"{'max|dlogit|':>12}" + compiled_head)
     for r in rows:
         compiled = (f" {r['ours_compiled_ms']:9.2f} {r['mmpose_over_ours_compiled']:16.2f}" if args.compile else "")
-        print(f"# {r['variant']:>4} {r['ours_ms']:8.2f} {r['ours_unfolded_ms']:9.2f} {r['mmpose_ms']:8.2f} "
+        print(f"# {r['variant']:>4} {r['ours_ms']:8.2f} {r['ours_folded_ms']:8.2f} {r['ours_unfolded_ms']:9.2f} "
+              f"{r['mmpose_ms']:8.2f} "
               f"{r['mmpose_over_ours']:12.2f} {r['max_abs_logit_diff_vs_mmpose']:12.2e}" + compiled)
     return 0
 

@@ -9,8 +9,10 @@ import torch
 from torch import nn
 
 from rtmposelib.config import PRESETS, ModelConfig
-from rtmposelib.models.fuse import InferenceModel, fold_batchnorm, fuse_for_inference
+from rtmposelib.models.conv_module import ConvModule
+from rtmposelib.models.fuse import InferenceModel, fold_batchnorm, fuse_for_inference, prepack_convolutions
 from rtmposelib.models.pose_model import build_model
+from rtmposelib.models.prepacked_conv import PrepackedConv2d, prepack_available
 
 
 def _randomise(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -43,15 +45,19 @@ def _outputs(model, x):
     return (out,) if isinstance(out, torch.Tensor) else tuple(out)
 
 
+@pytest.mark.parametrize("prepack", [True, False])
 @pytest.mark.parametrize("name", ["rtmpose-t", "rtmpose-s"])
-def test_fused_model_matches_unfused_logits(name):
+def test_fused_model_matches_unfused_logits(name, prepack):
     torch.manual_seed(0)
     model = _randomise(build_model(PRESETS[name].model).eval())
     x = torch.randn(2, 3, 256, 192, generator=torch.Generator().manual_seed(1))
     ref = _outputs(model, x)
-    fused = fuse_for_inference(model)
+    fused = fuse_for_inference(model, prepack=prepack)
     assert isinstance(fused, InferenceModel)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+    if prepack and prepack_available():        # every convolution prepacked, every ConvModule's SiLU inside it
+        assert not any(type(m) is nn.Conv2d for m in fused.modules())
+        assert all(isinstance(m.activate, nn.Identity) for m in fused.modules() if isinstance(m, ConvModule))
     got = _outputs(fused, x)
     assert 1.0 < max(r.abs().max().item() for r in ref) < 50.0     # logits are O(1), not trivially small
     for r, o in zip(ref, got):
@@ -105,3 +111,17 @@ def test_heatmap_head_deconvolutions_fold():
     ref, = _outputs(model, x)
     got, = _outputs(fuse_for_inference(model, channels_last=False), x)
     assert (got - ref).abs().max().item() <= 1e-4 * max(1.0, ref.abs().max().item())
+
+
+@pytest.mark.skipif(not prepack_available(), reason="this PyTorch build has no oneDNN kernel")
+def test_prepack_fuses_silu_only_where_it_follows_the_convolution():
+    torch.manual_seed(0)
+    model = build_model(PRESETS["rtmpose-t"].model).eval()
+    fold_batchnorm(model)
+    n_conv = sum(type(m) is nn.Conv2d for m in model.modules())
+    n_silu = sum(isinstance(m, ConvModule) and isinstance(m.activate, nn.SiLU) for m in model.modules())
+    assert prepack_convolutions(model) == n_conv
+    packed = [m for m in model.modules() if isinstance(m, PrepackedConv2d)]
+    assert sum(m.activation == "silu" for m in packed) == n_silu
+    with pytest.raises(ValueError, match="eval mode"):
+        prepack_convolutions(model.train())

@@ -1,6 +1,7 @@
 """An inference-ready copy of a pose model: BatchNorm folded into the convolution before it, weights
-and activations in channels_last layout, in-place SiLU after the folded convolutions, gradients off,
-optionally ``torch.compile``-d with frozen weights.
+and activations in channels_last layout, on CPU each convolution prepacked for oneDNN with its SiLU
+fused in (:mod:`rtmposelib.models.prepacked_conv`), gradients off; optionally ``torch.compile``-d with
+frozen weights instead of prepacked.
 
 In eval mode a BatchNorm after a convolution is a per-channel affine map with fixed statistics, so it
 can be folded into the convolution's weight and bias:
@@ -30,6 +31,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from rtmposelib.models.conv_module import ConvModule
+from rtmposelib.models.prepacked_conv import PrepackedConv2d, prepack_available
 
 
 class InferenceModel(nn.Module):
@@ -97,10 +99,38 @@ def has_batchnorm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
-def fuse_for_inference(model: nn.Module, *, channels_last: bool = True,
-                       compile: bool = False) -> InferenceModel:
+def prepack_convolutions(model: nn.Module) -> int:
+    """Replace every plain ``nn.Conv2d`` of an eval-mode, CPU float32 ``model`` with a
+    :class:`PrepackedConv2d`, in place; a ``ConvModule``'s SiLU moves into its convolution. Returns the
+    number replaced (0 where this PyTorch has no oneDNN kernel for it)."""
+    if model.training:
+        raise ValueError("prepack_convolutions needs a model in eval mode (call .eval() first)")
+    if not prepack_available():
+        return 0
+    replaced = 0
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if type(child) is not nn.Conv2d or isinstance(child.padding, str) or child.padding_mode != "zeros" \
+                    or child.weight.device.type != "cpu" or child.weight.dtype != torch.float32:
+                continue
+            activation = "none"
+            if isinstance(module, ConvModule) and name == "conv" and isinstance(module.bn, nn.Identity) \
+                    and isinstance(module.activate, nn.SiLU):
+                activation = "silu"
+                module.activate = nn.Identity()
+            setattr(module, name, PrepackedConv2d(child, activation=activation))
+            replaced += 1
+    return replaced
+
+
+def fuse_for_inference(model: nn.Module, *, channels_last: bool = True, compile: bool = False,
+                       prepack: bool = True) -> InferenceModel:
     """A new eval-mode model with BatchNorm folded, parameters frozen and (by default) channels_last
     weights; ``model`` itself is left exactly as it was (same mode, weights and layout).
+
+    prepack: on CPU float32, run the convolutions as :class:`PrepackedConv2d` (weights reordered for
+    oneDNN once, SiLU fused); the model then serves inference only. Ignored with ``compile``, which
+    prepacks its own way.
 
     compile: wrap the folded model in ``torch.compile`` with Inductor's freezing (weights become
     constants of the compiled graph: oneDNN prepacks them and fuses each convolution with its
@@ -117,6 +147,8 @@ def fuse_for_inference(model: nn.Module, *, channels_last: bool = True,
         p.requires_grad_(False)
     if channels_last:
         fused = fused.to(memory_format=torch.channels_last)
+    if prepack and not compile:
+        prepack_convolutions(fused)
     if compile:
         # torch.compile of a module returns a module (OptimizedModule); its stub promises only a callable
         fused = cast(nn.Module, torch.compile(fused))
