@@ -54,6 +54,20 @@ def test_refuses_grad_other_dtypes_and_padding_modes():
         PrepackedConv2d(nn.Conv2d(4, 4, 3, padding=1, padding_mode="reflect"))
 
 
+def test_copies_and_pickles_repack():
+    import copy
+    import pickle
+
+    conv = nn.Conv2d(4, 6, 3, padding=1).eval()
+    packed = PrepackedConv2d(conv, activation="silu")
+    x = torch.randn(2, 4, 7, 5)
+    with torch.inference_mode():
+        ref = packed(x)                                    # packed now
+        for other in (copy.deepcopy(packed), pickle.loads(pickle.dumps(packed))):
+            assert other._packed is None
+            assert torch.equal(other(x), ref)
+
+
 def test_weight_change_after_cast_is_picked_up():
     """A move or cast drops the packed copy, so the next call packs the current weight."""
     conv = nn.Conv2d(4, 4, 1).eval()

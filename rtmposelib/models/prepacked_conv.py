@@ -68,6 +68,10 @@ class PrepackedConv2d(nn.Module):
         self._packed = None                                # a move or cast invalidates the packed copy
         return super()._apply(fn, recurse)
 
+    def __getstate__(self):
+        state = super().__getstate__()                     # copies and pickles repack at their first call
+        return {**state, "_packed": None}
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "cpu" or x.dtype != torch.float32:
             raise ValueError(f"PrepackedConv2d runs CPU float32 inputs, got {x.dtype} on {x.device}")
