@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from rtmposelib.data.image_decode import decode_image
 from rtmposelib.data.person_filter import person_skip_reason
 from rtmposelib.detect.letterbox import DET_MEAN, DET_STD, PAD_VALUE, letterbox
 
@@ -92,7 +93,7 @@ class DetectionDataset(Dataset):
         path = self.image_dir / info["file_name"]
         if not path.is_file():
             raise FileNotFoundError(f"image file not found: {path}")
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image = decode_image(np.fromfile(str(path), np.uint8))
         if image is None:
             raise ValueError(f"cannot decode image {path}")
         return image, self.boxes.get(info["id"], np.zeros((0, 4), np.float32)).copy(), info

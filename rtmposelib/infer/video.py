@@ -29,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rtmposelib.data.draw import draw_poses
+from rtmposelib.data.image_decode import decode_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -81,7 +82,10 @@ def _video_frames(cap: cv2.VideoCapture) -> Iterator[tuple[int, np.ndarray]]:
 
 def _image_frames(files: list[Path], messages: list[str]) -> Iterator[tuple[str, np.ndarray]]:
     for path in files:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        try:
+            image = decode_image(np.fromfile(str(path), np.uint8))
+        except OSError:
+            image = None
         if image is None:
             messages.append(f"{path}: unreadable image, skipped")
             continue
