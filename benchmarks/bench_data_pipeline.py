@@ -2,7 +2,9 @@
 
 Ours is ``TopdownCocoDataset[i]`` with the stage-1 pipeline of RTMPose-s (``--stage weak``: stage 2):
 JPEG read and decode (every crop, no image cache), flip / half-body / random box transform folded into
-one affine warp, HSV jitter, blur, median blur, cutout, SimCC targets, normalisation to a float tensor.
+one affine warp, HSV jitter, blur, median blur, cutout, SimCC targets, the crop packed as a (3, H, W) uint8
+tensor. As in MMPose, normalisation to float is not part of the pipeline: it runs on the batch in the
+training step (MMPose's data preprocessor), which ``bench_peer_train_step.py`` times on both sides.
 
 Reference, measured in the same run on the same instances:
 
@@ -11,7 +13,7 @@ Reference, measured in the same run on the same instances:
   alternate round by round (``--rounds``, order swapped every round, so an even count runs each side
   first equally often) so that load from other processes hits both alike. The harness prints its
   per-transform breakdown, shown beside ours.
-* otherwise: the plain val-time path (decode, crop the padded box, normalise), no augmentation.
+* otherwise: the plain val-time path (decode, crop the padded box, pack), no augmentation.
 
 Crops/s is the median over rounds, the ratio the median of the rounds' ratios. Like the harness,
 ours is timed with a timer around each step of the real pipeline (a wrapper of well under 1 us per
@@ -46,7 +48,7 @@ from rtmposelib.data import augment as augment_module  # noqa: E402
 from rtmposelib.data import coco as coco_module  # noqa: E402
 from rtmposelib.data.coco import TopdownCocoDataset  # noqa: E402
 from rtmposelib.data.metainfo import get_metainfo  # noqa: E402
-from rtmposelib.data.preprocess import normalize, warp_crop  # noqa: E402
+from rtmposelib.data.preprocess import pack_crop, warp_crop  # noqa: E402
 
 # Our steps, named after the MMPose transform they stand for: (row, module, attribute).
 # The flip draws its decision and moves keypoints / centre; its pixels are part of the one warp.
@@ -61,7 +63,7 @@ STEPS = (
     ("Albumentation", augment_module, "median_blur"),
     ("Albumentation", augment_module, "coarse_dropout"),
     ("GenerateTarget", None, "encode"),                        # the dataset's codec
-    ("PackPoseInputs", coco_module, "normalize"),
+    ("PackPoseInputs", coco_module, "pack_crop"),
     ("sample_rng", coco_module, "sample_rng"),
 )
 MMPOSE_ROWS = ("LoadImage", "GetBBoxCenterScale", "RandomFlip", "RandomHalfBody", "RandomBBoxTransform",
@@ -225,7 +227,7 @@ def main() -> None:
     def crop_only(i: int) -> None:
         inst = dataset.instances[i % n]
         crop, _ = warp_crop(dataset.load_image(inst), inst.center, inst.box_size * 1.25, dataset.input_size)
-        normalize(crop)
+        pack_crop(crop)
 
     our_rates, ref_rates, peer_rows, acc, totals = [], [], [], {}, []
     for r in range(args.rounds):
@@ -257,7 +259,7 @@ def main() -> None:
         print(f"  ratio ours / MMPose: {paired:.2f} (median of the {args.rounds} rounds' ratios; ratio of the "
               f"medians {ours_med / ref_med:.2f}; load average now {os.getloadavg()[0]:.2f})")
     else:
-        print(f"  reference crop-only (decode + crop + normalise): {ref_med:8.1f} crops/s")
+        print(f"  reference crop-only (decode + crop + pack): {ref_med:8.1f} crops/s")
         print(f"  {args.stage} pipeline (+ aug + SimCC targets): {ours_med:8.1f} crops/s")
         print(f"  ratio {args.stage} / crop-only: {paired:.2f} (median of the {args.rounds} rounds' ratios)")
     sys.stdout.flush()

@@ -39,7 +39,7 @@ def test_real_samples_load_with_official_filtering(shared_data, sub, ann, meta, 
     k = get_metainfo(meta).num_keypoints
     for i in (0, len(ds) - 1):
         item = ds[i]
-        assert item["image"].shape == (3, 256, 192) and item["image"].dtype == torch.float32
+        assert item["image"].shape == (3, 256, 192) and item["image"].dtype == torch.uint8
         assert item["target_x"].shape == (k, 384) and item["target_y"].shape == (k, 512)
         assert item["keypoints"].shape == (k, 2) and item["visible"].shape == (k,)
 

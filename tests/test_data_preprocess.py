@@ -57,3 +57,22 @@ def test_normalize_equals_the_plain_formula():
     crop = np.random.default_rng(0).integers(0, 256, (37, 23, 3), dtype=np.uint8)
     ref = ((crop[:, :, ::-1].astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)
     assert np.array_equal(normalize(crop), ref)
+
+
+def test_batch_normalisation_of_packed_crops_equals_numpy_normalize_bit_for_bit():
+    import torch
+
+    from rtmposelib.data.preprocess import normalize_images, pack_crop
+    crops = np.random.default_rng(3).integers(0, 256, (4, 16, 12, 3), dtype=np.uint8)
+    packed = torch.stack([pack_crop(c) for c in crops])
+    assert packed.dtype == torch.uint8 and packed.shape == (4, 3, 16, 12)
+    assert np.array_equal(packed[0].numpy(), crops[0].transpose(2, 0, 1))          # BGR, channels first
+    got = normalize_images(packed)
+    assert got.dtype == torch.float32
+    assert np.array_equal(got.numpy(), np.stack([normalize(c) for c in crops]))     # RGB, (x - MEAN) / STD
+    assert np.array_equal(normalize_images(packed[1]).numpy(), normalize(crops[1]))  # one crop alike
+    assert normalize_images(got) is got                                              # normalised already
+    with pytest.raises(ValueError, match="uint8"):
+        normalize_images(packed[:, :2])
+    with pytest.raises(ValueError, match="uint8"):
+        pack_crop(crops[0].astype(np.float32))

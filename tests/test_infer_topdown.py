@@ -7,6 +7,7 @@ import torch
 
 from rtmposelib.codecs import SimCCCodec
 from rtmposelib.data.metainfo import get_metainfo
+from rtmposelib.data.preprocess import normalize_images
 from rtmposelib.infer.detector import CallableDetector
 from rtmposelib.infer.topdown import Poses, TopdownPipeline, rescore
 
@@ -135,7 +136,7 @@ class CropOracle(torch.nn.Module):
         self.table = {}
         for i in range(len(dataset)):
             item = dataset[i]
-            crop = item["image"].numpy()
+            crop = normalize_images(item["image"]).numpy()            # what the pipeline feeds the model
             tx, ty = item["target_x"][None], item["target_y"][None]
             self.table[self.key(crop)] = (tx[0], ty[0])
             fx, fy = flip_back(tx, ty, flip_indices)

@@ -6,7 +6,8 @@ after clipping the xyxy corners to [0, W-1] x [0, H-1], or has all keypoints 0. 
 results file (COCO results format) the person boxes (category 1) scoring at least ``det_score_thr``
 are used instead, unclipped, with all keypoints invisible. An item is the padded box
 (``GetBBoxCenterScale(1.25)``) through the training pipeline of :mod:`rtmposelib.data.augment` (or the
-val-time ``TopdownAffine``), normalised, with the codec's targets.
+val-time ``TopdownAffine``), packed as a (3, H, W) uint8 BGR tensor (normalised later, on the batch:
+:func:`rtmposelib.data.preprocess.normalize_images`), with the codec's targets.
 
 Bad input never disappears silently: malformed json, a wrong keypoint count or an unreadable image
 raise an error naming the file and instance; filtered instances, missing image files and visible
@@ -19,18 +20,17 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from rtmposelib.config import AugmentConfig
 from rtmposelib.data.augment import TopdownAugment, sample_rng, topdown_affine
 from rtmposelib.data.bbox import xywh_to_clipped_xyxy, xyxy_to_center_size
 from rtmposelib.data.image_cache import DecodedImageCache
+from rtmposelib.data.image_decode import read_image
 from rtmposelib.data.metainfo import MetaInfo
 from rtmposelib.data.person_filter import person_skip_reason
-from rtmposelib.data.preprocess import normalize
+from rtmposelib.data.preprocess import pack_crop
 
 # COCO-WholeBody stores an annotation's 133 keypoints in five fields, in this order (x, y, v each)
 WHOLEBODY_FIELDS = ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")
@@ -104,19 +104,11 @@ class TopdownDataset(Dataset):
         return len(self.instances)
 
     def load_image(self, inst: Instance) -> np.ndarray:
-        """The instance's image, (H, W, 3) uint8 BGR; ValueError naming file and instance if unreadable."""
+        """The instance's image, (H, W, 3) uint8 BGR; an error naming file and instance if unreadable."""
         cached = None if self.image_cache is None else self.image_cache.get(inst.image_path)
         if cached is not None:
             return cached
-        try:
-            data = np.fromfile(str(inst.image_path), dtype=np.uint8)
-        except OSError as err:
-            raise FileNotFoundError(f"image {inst.image_path} (instance id {inst.id}, image id "
-                                    f"{inst.image_id}) cannot be opened: {err}") from None
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-        if image is None:
-            raise ValueError(f"image {inst.image_path} (instance id {inst.id}, image id {inst.image_id}) "
-                             "is corrupt or not an image")
+        image = read_image(inst.image_path, what=f"instance id {inst.id}, image id {inst.image_id}")
         return image if self.image_cache is None else self.image_cache.put(inst.image_path, image)
 
     def __getitem__(self, index: int) -> dict:
@@ -136,7 +128,7 @@ class TopdownDataset(Dataset):
                                     udp=self.udp)
         targets = self.codec.encode(sample.keypoints[None], sample.visible[None])
         item = {key: value[0] for key, value in targets.items()}
-        item.update(image=torch.from_numpy(normalize(sample.crop)), keypoints=sample.keypoints,
+        item.update(image=pack_crop(sample.crop), keypoints=sample.keypoints,
                     visible=sample.visible, center=sample.center, box_size=sample.box_size,
                     bbox_score=np.float32(inst.bbox_score), image_id=inst.image_id, id=inst.id,
                     area=np.float32(inst.area), bbox=self.input_box(inst))

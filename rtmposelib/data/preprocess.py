@@ -1,4 +1,5 @@
-"""Test-time preprocessing of boxes: padding + aspect fix, the affine crop, and normalisation.
+"""Test-time preprocessing of boxes: padding + aspect fix, the affine crop, and normalisation (of one
+crop in numpy here, of a batch of the datasets' uint8 crops in torch on the model's side).
 
 Matches MMPose's val pipeline ``GetBBoxCenterScale(1.25) -> TopdownAffine`` and the data
 preprocessor (mean/std in RGB order, ``bgr_to_rgb=True``): images are loaded BGR, cropped in BGR,
@@ -10,12 +11,13 @@ ONNX runner, the top-down pipeline and the latency benchmark share it.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from rtmposelib.data.affine import warp_image, warp_matrix
 from rtmposelib.data.bbox import box_to_center_size, fix_aspect_ratio
 
-__all__ = ["MEAN", "STD", "normalize", "normalize_crop", "box_to_center_size", "fix_aspect_ratio", "warp_crop",
-           "crop_box", "preprocess_boxes"]
+__all__ = ["MEAN", "STD", "normalize", "normalize_images", "pack_crop", "normalize_crop", "box_to_center_size",
+           "fix_aspect_ratio", "warp_crop", "crop_box", "preprocess_boxes"]
 
 MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)   # RGB order, 0..255 pixel values
 STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
@@ -30,6 +32,29 @@ def normalize(crop_bgr: np.ndarray) -> np.ndarray:
         np.subtract(crop_bgr[:, :, 2 - c], MEAN[c], out=out[c], dtype=np.float32)
         np.divide(out[c], STD[c], out=out[c])
     return out
+
+
+def pack_crop(crop_bgr: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 BGR crop -> (3, H, W) uint8 BGR tensor, the form a dataset item carries (as
+    MMPose's ``PackPoseInputs``); :func:`normalize_images` turns a batch of them into model input."""
+    if crop_bgr.ndim != 3 or crop_bgr.shape[2] != 3 or crop_bgr.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 BGR image, got {crop_bgr.dtype} {crop_bgr.shape}")
+    return torch.from_numpy(np.ascontiguousarray(crop_bgr.transpose(2, 0, 1)))
+
+
+def normalize_images(images: torch.Tensor) -> torch.Tensor:
+    """Model input from packed crops: uint8 (..., 3, H, W) BGR -> float32 RGB, (x - MEAN) / STD, the
+    values :func:`normalize` gives, bit for bit. Done on the batch, on the model's device (MMPose's data
+    preprocessor does the same). A floating-point tensor is taken as normalised already and returned
+    as it is."""
+    if images.is_floating_point():
+        return images
+    if images.dtype != torch.uint8 or images.ndim < 3 or images.shape[-3] != 3:
+        raise ValueError(f"expected uint8 (..., 3, H, W) BGR crops or a normalised float batch, got "
+                         f"{images.dtype} {tuple(images.shape)}")
+    mean = torch.from_numpy(MEAN).to(images.device).view(3, 1, 1)
+    std = torch.from_numpy(STD).to(images.device).view(3, 1, 1)
+    return images.flip(-3).to(torch.float32).sub_(mean).div_(std)
 
 
 def warp_crop(image: np.ndarray, center, box_size, input_size: tuple[int, int], rotation: float = 0.0,

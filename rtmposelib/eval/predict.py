@@ -23,6 +23,7 @@ from tqdm import tqdm
 from rtmposelib.codecs import flip_test_average
 from rtmposelib.codecs.image_space import crop_to_image
 from rtmposelib.codecs.simcc import SimCCCodec
+from rtmposelib.data.preprocess import normalize_images
 
 KEYPOINT_SCORE_THR = 0.2   # CocoMetric keypoint_score_thr
 
@@ -104,8 +105,9 @@ def predict(model: nn.Module, dataset: Samples, *, codec, flip_indices: Sequence
     """COCO keypoint results (image pixels, official rescoring) for every instance of ``dataset``.
 
     model: returns (simcc_x, simcc_y) or heatmaps for images (B, 3, H, W); dataset: indexable samples
-    with ``image`` (3, H, W) float32 tensor, ``center``, ``box_size``, ``image_id`` (and ``bbox_score``,
-    ``id``); flip_indices: enables the flip test. The model is put in eval mode; with ``fuse`` a model
+    with ``image`` (3, H, W) (a uint8 BGR crop, normalised here; or float32, normalised already),
+    ``center``, ``box_size``, ``image_id`` (and ``bbox_score``, ``id``); flip_indices: enables the flip
+    test. The model is put in eval mode; with ``fuse`` a model
     with BatchNorm runs as its folded channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`,
     same outputs up to float rounding).
     """
@@ -118,7 +120,7 @@ def predict(model: nn.Module, dataset: Samples, *, codec, flip_indices: Sequence
     # a progress bar on a terminal only (disable=None), never in logs or notebooks' records
     for batch in tqdm(batches(dataset, batch_size), total=n_batches, desc="evaluate", unit="batch",
                       disable=None, leave=False):
-        images = batch["image"].to(device)
+        images = normalize_images(batch["image"].to(device))
         outputs = _to_numpy(model(images))
         if flip_indices is not None:
             flipped = _to_numpy(model(images.flip(-1)))

@@ -150,6 +150,7 @@ def predict_resumable(onnx_path: str | Path, dataset, *, codec, flip_indices, lo
     from tqdm import tqdm
 
     from rtmposelib.codecs import flip_test_average
+    from rtmposelib.data.preprocess import normalize_images
     from rtmposelib.eval.predict import results_from_outputs
     from rtmposelib.export.ort_runner import make_session
 
@@ -186,7 +187,7 @@ def predict_resumable(onnx_path: str | Path, dataset, *, codec, flip_indices, lo
             samples = [dataset[i] for i in indices]
             batch = {key: np.asarray([np.asarray(s[key]) for s in samples]) for key in
                      ("center", "box_size", "image_id", "bbox_score", "id", "category_id") if key in samples[0]}
-            crops = np.stack([np.asarray(s["image"], np.float32) for s in samples])
+            crops = np.stack([normalize_images(s["image"]).numpy() for s in samples])
             t0 = time.perf_counter()
             plain = tuple(session.run(None, {input_name: crops}))
             flipped = tuple(session.run(None, {input_name: np.ascontiguousarray(crops[..., ::-1])}))

@@ -88,6 +88,7 @@ def calibration_crops(cfg, num: int = 128, *, seed: int = 0) -> np.ndarray:
     transform (padded box, no augmentation): what the deployed model sees. Samples are drawn without
     replacement with ``seed``.
     """
+    from rtmposelib.data.preprocess import normalize_images
     from rtmposelib.data.sources import build_datasets
 
     train, _ = build_datasets(cfg)
@@ -96,7 +97,7 @@ def calibration_crops(cfg, num: int = 128, *, seed: int = 0) -> np.ndarray:
     if len(train) == 0:
         raise ValueError(f"{cfg.data.source}: the training split has no instances to calibrate on")
     idx = np.random.default_rng(seed).choice(len(train), size=min(num, len(train)), replace=False)
-    return np.stack([np.asarray(train[int(i)]["image"], np.float32) for i in sorted(idx)])
+    return np.stack([normalize_images(train[int(i)]["image"]).numpy() for i in sorted(idx)])
 
 
 def excluded_nodes(model_path: str | Path, exclude: str) -> list[str]:

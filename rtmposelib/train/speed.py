@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from rtmposelib.config import TrainConfig
+from rtmposelib.data.preprocess import normalize_images
 
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -55,7 +56,9 @@ def prepare_model(model: nn.Module, cfg: TrainConfig) -> nn.Module:
 
 
 def prepare_images(images: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
-    """A (B, 3, H, W) batch in the memory format of ``cfg``."""
+    """A (B, 3, H, W) batch as model input: uint8 BGR crops normalised (:func:`normalize_images`; a float
+    batch is taken as normalised), in the memory format of ``cfg``."""
+    images = normalize_images(images)
     return images.contiguous(memory_format=torch.channels_last) if cfg.channels_last else images
 
 
