@@ -107,8 +107,8 @@ def predict(model: nn.Module, dataset: Samples, *, codec, flip_indices: Sequence
     model: returns (simcc_x, simcc_y) or heatmaps for images (B, 3, H, W); dataset: indexable samples
     with ``image`` (3, H, W) (a uint8 BGR crop, normalised here; or float32, normalised already),
     ``center``, ``box_size``, ``image_id`` (and ``bbox_score``, ``id``); flip_indices: enables the flip
-    test. The model is put in eval mode; with ``fuse`` a model
-    with BatchNorm runs as its folded channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`,
+    test. The model is put in eval mode; with ``fuse`` a model with BatchNorm runs as its inference copy
+    (:func:`rtmposelib.models.fuse.fuse_for_inference`: folded, channels_last, prepacked on CPU; the
     same outputs up to float rounding).
     """
     from rtmposelib.models.fuse import fuse_for_inference, has_batchnorm

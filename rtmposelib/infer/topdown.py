@@ -74,10 +74,10 @@ class PoseRunner:
 
     pose: a torch module (SimCC: (simcc_x, simcc_y); heatmap: heatmaps), an
     :class:`~rtmposelib.export.ort_runner.OrtPoseRunner`, or a path to a .onnx file. A torch module
-    runs under ``torch.inference_mode``; with ``fuse`` and BatchNorm in it, as its folded
-    channels_last copy (:func:`rtmposelib.models.fuse.fuse_for_inference`; ``pose`` is left as it is);
-    with ``compile``, that copy is also ``torch.compile``-d with frozen weights (each new batch size
-    compiles once).
+    runs under ``torch.inference_mode``; with ``fuse`` and BatchNorm in it, as its inference copy
+    (:func:`rtmposelib.models.fuse.fuse_for_inference`: folded, channels_last, on CPU with prepacked
+    convolutions; ``pose`` is left as it is); with ``compile``, that copy is ``torch.compile``-d with
+    frozen weights instead of prepacked (each new batch size compiles once).
     """
 
     def __init__(self, pose, *, input_size: tuple[int, int], device: str = "cpu", threads: int = 1,
