@@ -141,12 +141,38 @@ def _hsv_reference(image, gains, rng):
     return image
 
 
-@pytest.mark.parametrize("gains", [(5, 30, 30), (179, 255, 255)], ids=["official", "extreme"])
-def test_hsv_lookup_table_equals_the_int16_arithmetic(gains):
-    """The lookup-table HSV jitter is pixel-identical to the int16 formula, every draw of a generator."""
+@pytest.mark.parametrize("gains", [(5, 30, 30), (75, 255, 255), (179, 255, 255)],
+                         ids=["official", "largest-saturating-add", "lookup-table"])
+def test_hsv_jitter_equals_the_int16_arithmetic(gains):
+    """The HSV jitter (saturating adds, or a lookup table for hue shifts of 76 and more) is
+    pixel-identical to the int16 formula, every draw of a generator."""
     img = np.random.default_rng(0).integers(0, 256, (64, 48, 3), dtype=np.uint8)
     img[0, :6] = [[0, 0, 0], [255, 255, 255], [0, 0, 255], [255, 0, 0], [0, 255, 255], [128, 128, 128]]
     a_rng, b_rng = np.random.default_rng(5), np.random.default_rng(5)
-    for _ in range(40):
+    for _ in range(80):
         np.testing.assert_array_equal(hsv_jitter(img.copy(), gains, a_rng), _hsv_reference(img.copy(), gains, b_rng))
     assert a_rng.random() == b_rng.random()                    # same number of draws
+
+
+@pytest.mark.parametrize("dh", [-75, -5, -1, 1, 5, 75, 120])
+def test_hsv_jitter_over_a_grid_of_colours(dh):
+    """Fixed shifts (the largest the saturating adds take, and one past them) of an image built from a
+    grid of HSV triples (every hue, every third saturation, every value): the int16 formula's pixels."""
+    import cv2
+    h, s, v = np.meshgrid(np.arange(180), np.arange(0, 256, 3), np.arange(256), indexing="ij")
+    hsv = np.stack([h, s, v], -1).astype(np.uint8).reshape(-1, 256, 3)
+    image = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    class Draws:                        # a generator whose draws give exactly ``shift`` for gains (1, 1, 1)
+        def __init__(self, shift):
+            self.shift = np.asarray(shift, np.float64)
+
+        def uniform(self, low, high, size):
+            return self.shift
+
+        def integers(self, low, high, size):
+            return np.ones(size, np.int64)
+
+    for ds, dv in ((-30, 29), (17, -30), (0, 0)):
+        got = hsv_jitter(image.copy(), (1, 1, 1), Draws((dh, ds, dv)))
+        np.testing.assert_array_equal(got, _hsv_reference(image.copy(), (1, 1, 1), Draws((dh, ds, dv))))
+        assert not np.array_equal(got, image) or dh == 0

@@ -89,18 +89,29 @@ def hsv_jitter(image: np.ndarray, gains: tuple[int, int, int], rng: np.random.Ge
     """YOLOXHSVRandomAug on a BGR uint8 image, in place.
 
     Each gain is uniform(-d, d), kept with p 0.5, truncated to int16; hue wraps mod 180 (OpenCV),
-    saturation and value are clipped to 0..255 (as a lookup table per channel).
+    saturation and value are clipped to 0..255. The shift is one saturating add of (dh, ds, dv) to the
+    uint8 HSV image (the saturation is the clip), with the hue wrap applied around it through a mask of
+    the hues that cross 0 or 180. That needs |dh| < 76 (the hue channel must not saturate; the official
+    hue gain is 5); larger hue shifts go through a lookup table per channel, which gives the same pixels.
     """
     delta = rng.uniform(-1, 1, 3) * np.asarray(gains, dtype=np.float64)
     delta = (delta * rng.integers(0, 2, 3)).astype(np.int16)
     if not delta.any():
         return image
-    # The per-channel shifts as one 256-entry lookup table per channel, applied to the uint8 HSV image.
-    values = np.arange(256, dtype=np.int16)
-    lut = np.stack([(values + delta[0]) % 180, np.clip(values + delta[1], 0, 255),
-                    np.clip(values + delta[2], 0, 255)], axis=-1).astype(np.uint8)[None]   # (1, 256, 3)
+    dh, ds, dv = (int(d) for d in delta)
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    cv2.cvtColor(cv2.LUT(hsv, lut), cv2.COLOR_HSV2BGR, dst=image)
+    if abs(dh) >= 76:
+        values = np.arange(256, dtype=np.int16)
+        lut = np.stack([(values + dh) % 180, np.clip(values + ds, 0, 255), np.clip(values + dv, 0, 255)],
+                       axis=-1).astype(np.uint8)[None]                         # (1, 256, 3)
+        cv2.cvtColor(cv2.LUT(hsv, lut), cv2.COLOR_HSV2BGR, dst=image)
+        return image
+    if dh < 0:                      # hues below -dh would go negative: lift them by 180 first
+        hsv = cv2.add(hsv, cv2.bitwise_and(cv2.compare(hsv, (-dh, 0, 0), cv2.CMP_LT), (180, 0, 0)))
+    hsv = cv2.add(hsv, (dh, ds, dv))
+    if dh > 0:                      # hues that reached 180 or more come back by 180
+        hsv = cv2.subtract(hsv, cv2.bitwise_and(cv2.compare(hsv, (179, 255, 255), cv2.CMP_GT), (180, 0, 0)))
+    cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR, dst=image)
     return image
 
 
