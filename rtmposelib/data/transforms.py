@@ -10,6 +10,8 @@ written with numpy + OpenCV. Every function draws from the ``numpy.random.Genera
 """
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -85,6 +87,12 @@ def random_bbox_transform(center: np.ndarray, box_size: np.ndarray, rng: np.rand
     return center, (box_size * factor).astype(np.float32), rotation
 
 
+def _per_channel(*values: int) -> Any:
+    """A per-channel scalar for OpenCV's element-wise operations: a tuple, which OpenCV takes though its
+    type stubs list only arrays."""
+    return values
+
+
 def hsv_jitter(image: np.ndarray, gains: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
     """YOLOXHSVRandomAug on a BGR uint8 image, in place.
 
@@ -106,11 +114,12 @@ def hsv_jitter(image: np.ndarray, gains: tuple[int, int, int], rng: np.random.Ge
                        axis=-1).astype(np.uint8)[None]                         # (1, 256, 3)
         cv2.cvtColor(cv2.LUT(hsv, lut), cv2.COLOR_HSV2BGR, dst=image)
         return image
+    wrap = _per_channel(180, 0, 0)
     if dh < 0:                      # hues below -dh would go negative: lift them by 180 first
-        hsv = cv2.add(hsv, cv2.bitwise_and(cv2.compare(hsv, (-dh, 0, 0), cv2.CMP_LT), (180, 0, 0)))
-    hsv = cv2.add(hsv, (dh, ds, dv))
+        hsv = cv2.add(hsv, cv2.bitwise_and(cv2.compare(hsv, _per_channel(-dh, 0, 0), cv2.CMP_LT), wrap))
+    hsv = cv2.add(hsv, _per_channel(dh, ds, dv))
     if dh > 0:                      # hues that reached 180 or more come back by 180
-        hsv = cv2.subtract(hsv, cv2.bitwise_and(cv2.compare(hsv, (179, 255, 255), cv2.CMP_GT), (180, 0, 0)))
+        hsv = cv2.subtract(hsv, cv2.bitwise_and(cv2.compare(hsv, _per_channel(179, 255, 255), cv2.CMP_GT), wrap))
     cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR, dst=image)
     return image
 
