@@ -110,8 +110,7 @@ def prepack_convolutions(model: nn.Module) -> int:
     replaced = 0
     for module in list(model.modules()):
         for name, child in list(module.named_children()):
-            if type(child) is not nn.Conv2d or isinstance(child.padding, str) or child.padding_mode != "zeros" \
-                    or child.weight.device.type != "cpu" or child.weight.dtype != torch.float32:
+            if not PrepackedConv2d.supports(child):
                 continue
             activation = "none"
             if isinstance(module, ConvModule) and name == "conv" and isinstance(module.bn, nn.Identity) \

@@ -14,6 +14,8 @@ runs on CPU float32 tensors; :func:`prepack_available` says whether this PyTorch
 """
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import torch
 from torch import nn
 
@@ -24,13 +26,8 @@ ACTIVATIONS = {"none": "none", "silu": "swish"}    # our name -> the oneDNN post
 
 def prepack_available() -> bool:
     """Whether this PyTorch build has oneDNN and its pointwise-fused convolution kernel."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    try:
-        return hasattr(torch.ops.mkldnn, "_convolution_pointwise") and \
-            hasattr(torch.ops.mkldnn, "_reorder_convolution_weight")
-    except (AttributeError, RuntimeError):
-        return False
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise") \
+        and hasattr(torch.ops.mkldnn, "_reorder_convolution_weight")
 
 
 class PrepackedConv2d(nn.Module):
@@ -40,22 +37,27 @@ class PrepackedConv2d(nn.Module):
     output (B, C_out, H', W') in the input's memory format.
     """
 
+    @staticmethod
+    def supports(conv: nn.Module) -> TypeGuard[nn.Conv2d]:
+        """Whether ``conv`` is a plain CPU float32 ``nn.Conv2d`` with numeric zero padding."""
+        return type(conv) is nn.Conv2d and conv.padding_mode == "zeros" and not isinstance(conv.padding, str) \
+            and conv.weight.device.type == "cpu" and conv.weight.dtype == torch.float32
+
     def __init__(self, conv: nn.Conv2d, *, activation: str = "none") -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if conv.padding_mode != "zeros" or isinstance(conv.padding, str):
-            raise ValueError(f"PrepackedConv2d needs numeric zero padding, got padding={conv.padding!r}, "
-                             f"padding_mode={conv.padding_mode!r}")
+        if not self.supports(conv):
+            raise ValueError(f"PrepackedConv2d needs a CPU float32 nn.Conv2d with numeric zero padding, got "
+                             f"{type(conv).__name__} padding={conv.padding!r}, padding_mode={conv.padding_mode!r}, "
+                             f"{conv.weight.dtype} on {conv.weight.device}")
         self.in_channels, self.out_channels = conv.in_channels, conv.out_channels
         self.kernel_size = tuple(conv.kernel_size)
         self.stride, self.dilation = list(conv.stride), list(conv.dilation)
         self.padding = list(conv.padding)
         self.groups = conv.groups
         self.activation = activation
-        weight = conv.weight.detach()
-        self.register_buffer("weight", weight.contiguous(memory_format=torch.channels_last)
-                             if weight.ndim == 4 else weight)
+        self.register_buffer("weight", conv.weight.detach().contiguous(memory_format=torch.channels_last))
         self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().contiguous())
         self._packed: torch.Tensor | None = None          # the weight in oneDNN's layout, made at first call
 
