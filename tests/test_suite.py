@@ -7,14 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-from tiny_notebook import write_notebook
+from tiny_notebook import notebooks_dir, write_notebook
 
 from rtmposelib.suite.plan import Entry
 from rtmposelib.suite.runner import run_suite, scrub_paths, select
 
+FAIL_PARAMETER = "fail = False"
+
 
 def _notebook(path, body: str) -> None:
-    write_notebook(path, body, extra_parameters="fail = False")
+    write_notebook(path, body, extra_parameters=FAIL_PARAMETER)
 
 
 # kept import-light (json only) so that each execution costs little more than a kernel start
@@ -29,14 +31,7 @@ pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"total": sum(vals),
 
 @pytest.fixture
 def nbdir(tmp_path, monkeypatch):
-    # the library's source digest is part of the cache key; other edits to the tree during a test must
-    # not turn the expected cache hits into reruns
-    monkeypatch.setattr("rtmposelib.suite.runner.source_digest", lambda *_: "fixed-source")
-    d = tmp_path / "notebooks"
-    d.mkdir()
-    _notebook(d / "work.ipynb", WRITE)
-    _notebook(d / "total.ipynb", SUM)
-    return d
+    return notebooks_dir(tmp_path, monkeypatch, {"work": WRITE, "total": SUM}, extra_parameters=FAIL_PARAMETER)
 
 
 def _entries(fail_b: bool = False):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tiny_notebook import write_notebook
+from tiny_notebook import notebooks_dir
 
 from rtmposelib.suite.plan import Entry
 from rtmposelib.suite.runner import RUN_LOG, run_suite
@@ -23,11 +23,7 @@ pathlib.Path(out_dir, "metrics.json").write_text(json.dumps({"value": value}))""
 
 @pytest.fixture
 def nbdir(tmp_path, monkeypatch):
-    monkeypatch.setattr("rtmposelib.suite.runner.source_digest", lambda *_: "fixed-source")
-    d = tmp_path / "notebooks"
-    d.mkdir()
-    write_notebook(d / "work.ipynb", BODY)
-    return d
+    return notebooks_dir(tmp_path, monkeypatch, {"work": BODY})
 
 
 def test_kernel_and_papermill_lines_go_to_the_runs_own_log(tmp_path, nbdir, capfd):

@@ -18,3 +18,15 @@ def write_notebook(path: Path, body: str, *, extra_parameters: str = "") -> None
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
+
+
+def notebooks_dir(tmp_path: Path, monkeypatch, notebooks: dict[str, str], *, extra_parameters: str = "") -> Path:
+    """``tmp_path / "notebooks"`` holding one tiny notebook per ``{name: body}``, with the runner's source
+    digest fixed: it is part of the cache key, and other edits to the tree during a test must not turn
+    the expected cache hits into reruns."""
+    monkeypatch.setattr("rtmposelib.suite.runner.source_digest", lambda *_: "fixed-source")
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    for name, body in notebooks.items():
+        write_notebook(d / f"{name}.ipynb", body, extra_parameters=extra_parameters)
+    return d
